@@ -1,0 +1,3 @@
+from policyengine.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,23 @@
+"""Where the bundled rules and sample scenarios are: inside the installed package, or
+beside the sources in a checkout (an editable install)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _find(name: str) -> Path:
+    packaged = _HERE / "bundled" / name
+    if packaged.is_dir():
+        return packaged
+    return _HERE.parent.parent / name
+
+
+def rules_dir() -> Path:
+    return _find("rules")
+
+
+def scenarios_dir() -> Path:
+    return _find("scenarios")

@@ -1,0 +1,522 @@
+"""Stage 3, check: every name and value in the vocabulary, every reference resolvable.
+
+Each function takes a loaded Document, validates it with its pydantic model, then checks
+it against the vocabulary and the jurisdiction registry. Problems are collected with
+their file and line and raised together as one InputError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from policyengine.errors import InputError, Problem
+from policyengine.load import Document, Path_
+from policyengine.model import (
+    LEVEL_RANK,
+    AllOf,
+    AnyOf,
+    Conclusion,
+    Condition,
+    FactSpec,
+    Not,
+    RawRule,
+    Registry,
+    Rule,
+    RuleFile,
+    Scenario,
+    ScenarioHead,
+    Test,
+    Vocabulary,
+)
+
+LAW_VERDICTS = ("required", "permitted", "prohibited", "contested")
+PRACTICES = ("does", "does_not")
+COMPARISONS = {"before": "lt", "after": "gt", "lt": "lt", "lte": "lte", "gt": "gt", "gte": "gte"}
+SCENARIO_HEAD_KEYS = set(ScenarioHead.model_fields)
+
+
+def validate(doc: Document, model: type[BaseModel], data: Any = None, at: Path_ = ()) -> Any:
+    """Validate `data` (default: the whole document) with a pydantic model, errors located."""
+    data = doc.data if data is None and not at else data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(at) + tuple(err["loc"])
+            problems.append(Problem(doc.file, doc.line(loc), _describe(err, loc)))
+        raise InputError(_dedupe(problems)) from None
+
+
+def _describe(err: dict, loc: tuple) -> str:
+    where = ".".join(str(p) for p in loc) or "file"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{loc[-1]}'" + (f" in {'.'.join(map(str, loc[:-1]))}" if loc[:-1] else "")
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'" + (f" in {'.'.join(map(str, loc[:-1]))}" if loc[:-1] else "")
+    if kind == "too_short" and loc and loc[-1] == "sources":
+        return f"{where}: every rule needs at least one source (cite and url)"
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+    return f"{where}: {err['msg'].rstrip('.')} (got {shown})"
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        if (p.line, p.message) not in seen:
+            seen.add((p.line, p.message))
+            out.append(p)
+    return out
+
+
+def _top_level_mapping(doc: Document, what: str) -> dict:
+    if not isinstance(doc.data, dict):
+        raise doc.error((), f"a {what} file must be a YAML mapping at the top level")
+    return doc.data
+
+
+# ---------------------------------------------------------------- vocabulary
+
+
+def check_vocabulary(doc: Document) -> Vocabulary:
+    _top_level_mapping(doc, "vocabulary")
+    vocab = validate(doc, Vocabulary)
+    problems = []
+    for name, spec in vocab.facts.items():
+        where = doc.line(("facts", name))
+        if spec.type == "enum" and not (spec.values or spec.values_from):
+            problems.append(Problem(doc.file, where, f"enum fact '{name}' lists no values"))
+        if spec.source == "derived" and (spec.type != "boolean" or spec.default is not False):
+            problems.append(Problem(doc.file, where, f"derived fact '{name}' must be boolean, default false"))
+        if not spec.required and spec.default is None:
+            problems.append(Problem(doc.file, where, f"fact '{name}' needs a default or required"))
+        if spec.default is not None and spec.values and spec.default not in spec.values:
+            problems.append(Problem(doc.file, where, f"default of '{name}' is not one of its values"))
+    if problems:
+        raise InputError(problems)
+    return vocab
+
+
+# ------------------------------------------------------------------ registry
+
+
+def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
+    _top_level_mapping(doc, "registry")
+    registry = validate(doc, Registry)
+    problems: list[Problem] = []
+    names: dict[str, int] = {}
+    for i, county in enumerate(registry.counties):
+        for key, value in (("name", county.name), ("fips", county.fips)):
+            if (key, value) in names:
+                problems.append(
+                    Problem(doc.file, doc.line(("counties", i, key)), f"county {key} '{value}' listed twice")
+                )
+            names[(key, value)] = i
+    counties = {c.name for c in registry.counties}
+    for i, city in enumerate(registry.cities):
+        if city.county not in counties:
+            problems.append(Problem(doc.file, doc.line(("cities", i, "county")), f"unknown county '{city.county}'"))
+    for i, agreement in enumerate(registry.agreements):
+        at = ("agreements", i)
+        if agreement.county not in counties:
+            problems.append(Problem(doc.file, doc.line((*at, "county")), f"unknown county '{agreement.county}'"))
+        if agreement.kind == "287g":
+            for key, fact in (("model", "agreement.287g_model"), ("board_approval", "agreement.287g_board_approval")):
+                allowed = vocab.facts[fact].values or {}
+                value = getattr(agreement, key)
+                if value not in allowed or value in {"none", "not_applicable"}:
+                    problems.append(
+                        Problem(
+                            doc.file,
+                            doc.line((*at, key)),
+                            f"{key} '{value}' is not one of: {', '.join(v for v in allowed if v not in {'none', 'not_applicable'})}",
+                        )
+                    )
+    if problems:
+        raise InputError(problems)
+    return registry
+
+
+def allowed_values(vocab: Vocabulary, registry: Registry, fact: str) -> list | None:
+    spec = vocab.facts[fact]
+    if spec.values_from == "counties":
+        return [c.name for c in registry.counties]
+    if spec.values_from == "cities":
+        return ["none", *(c.name for c in registry.cities)]
+    return list(spec.values) if spec.values else None
+
+
+def check_value(vocab: Vocabulary, registry: Registry, fact: str, value: Any) -> str | None:
+    """Why `value` is not a valid value of `fact`, or None when it is."""
+    spec: FactSpec = vocab.facts[fact]
+    if spec.type == "boolean":
+        return None if isinstance(value, bool) else f"'{fact}' takes true or false, not {value!r}"
+    if spec.type == "integer":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"'{fact}' takes a whole number, not {value!r}"
+    if spec.type == "date":
+        ok = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+        return None if ok else f"'{fact}' takes a date (YYYY-MM-DD), not {value!r}"
+    allowed = allowed_values(vocab, registry, fact) or []
+    if value not in allowed:
+        shown = ", ".join(map(str, allowed[:12])) + (", ..." if len(allowed) > 12 else "")
+        return f"'{value}' is not an allowed value of '{fact}' (allowed: {shown})"
+    return None
+
+
+# --------------------------------------------------------------------- rules
+
+
+class _RuleChecker:
+    """Checks the rules of one file against the vocabulary and registry."""
+
+    def __init__(self, doc: Document, vocab: Vocabulary, registry: Registry):
+        self.doc, self.vocab, self.registry = doc, vocab, registry
+        self.problems: list[Problem] = []
+        self.agencies = list(vocab.facts["agency"].values or {})
+
+    def problem(self, path: Path_, message: str) -> None:
+        self.problems.append(Problem(self.doc.file, self.doc.line(path), message))
+
+    def run(self) -> list[Rule]:
+        _top_level_mapping(self.doc, "rule")
+        parsed: RuleFile = validate(self.doc, RuleFile)
+        j = parsed.jurisdiction
+        self._check_jurisdiction(j)
+        rules = [self._rule(raw, j, ("rules", i)) for i, raw in enumerate(parsed.rules)]
+        if self.problems:
+            raise InputError(self.problems)
+        return [r for r in rules if r is not None]
+
+    def _check_jurisdiction(self, j) -> None:
+        at = ("jurisdiction",)
+        counties = {c.name for c in self.registry.counties}
+        cities = {c.name: c.county for c in self.registry.cities}
+        if j.level == "county":
+            if j.county not in counties:
+                self.problem((*at, "county"), f"unknown county '{j.county}' (not in the registry)")
+            if j.city:
+                self.problem((*at, "city"), "a county file names no city")
+        elif j.level == "city":
+            if j.city not in cities:
+                self.problem((*at, "city"), f"unknown city '{j.city}' (not in the registry)")
+            if j.county and cities.get(j.city) != j.county:
+                self.problem((*at, "county"), f"{j.city} is in {cities.get(j.city)} County")
+        elif j.county or j.city:
+            self.problem(at, f"a {j.level} file names no county or city")
+
+    def _rule(self, raw: RawRule, j, at: Path_) -> Rule | None:
+        for i, agency in enumerate(raw.binds):
+            if agency not in self.agencies:
+                self.problem((*at, "binds", i), f"'{agency}' is not an agency (allowed: {', '.join(self.agencies)})")
+        if raw.kind != "definition" and not raw.binds:
+            self.problem((*at, "id"), f"rule '{raw.id}' must say whom it binds ('binds: [...]')")
+        if raw.in_force.until is not None and raw.in_force.until <= raw.in_force.start:
+            self.problem((*at, "in_force"), "in_force.until must be after in_force.from")
+        when = None if raw.when is None else self.condition(raw.when, (*at, "when"))
+        conclusions, derives = self._then(raw, (*at, "then"))
+        return Rule(
+            id=raw.id,
+            title=raw.title,
+            kind=raw.kind,
+            level=j.level,
+            jurisdiction=j,
+            binds=tuple(raw.binds),
+            in_force=raw.in_force,
+            when=when,
+            conclusions=tuple(conclusions),
+            derives=tuple(derives),
+            overrides=tuple(raw.overrides),
+            sources=tuple(raw.sources),
+            review=raw.review,
+            notes=raw.notes,
+            file=self.doc.file,
+            line=self.doc.line((*at, "id")),
+        )
+
+    def _then(self, raw: RawRule, at: Path_) -> tuple[list[Conclusion], list[str]]:
+        conclusions: list[Conclusion] = []
+        derives: list[str] = []
+        if not raw.then:
+            self.problem(at, "'then' concludes nothing")
+        for name, value in raw.then.items():
+            where = (*at, name)
+            if raw.kind == "definition":
+                spec = self.vocab.facts.get(name)
+                if spec is None or spec.source != "derived":
+                    self.problem(where, f"'{name}' is not a derived fact in the vocabulary")
+                elif value is not True:
+                    self.problem(where, f"a definition sets '{name}: true', not {value!r}")
+                else:
+                    derives.append(name)
+                continue
+            if name not in self.vocab.actions:
+                self.problem(where, f"'{name}' is not an action in the vocabulary")
+                continue
+            if raw.kind == "law":
+                c = self._verdict(name, value, where)
+            elif value in PRACTICES:
+                c = Conclusion(name, value)
+            else:
+                self.problem(where, f"a {raw.kind} rule concludes does or does_not, not {value!r}")
+                c = None
+            if c:
+                conclusions.append(c)
+        return conclusions, derives
+
+    def _verdict(self, action: str, value: Any, at: Path_) -> Conclusion | None:
+        if isinstance(value, str):
+            value = {"verdict": value}
+        if not isinstance(value, dict) or "verdict" not in value:
+            self.problem(at, f"'{action}' needs a verdict ({', '.join(LAW_VERDICTS)})")
+            return None
+        unknown = set(value) - {"verdict", "protected", "leaning", "question"}
+        for key in sorted(unknown):
+            self.problem((*at, key), f"unknown key '{key}' in the conclusion for '{action}'")
+        verdict = value["verdict"]
+        if verdict not in LAW_VERDICTS:
+            self.problem((*at, "verdict"), f"'{verdict}' is not a verdict ({', '.join(LAW_VERDICTS)})")
+            return None
+        protected = value.get("protected", False)
+        if not isinstance(protected, bool) or (protected and verdict != "permitted"):
+            self.problem((*at, "protected"), "only a 'permitted' verdict can be protected: true")
+        leaning, question = value.get("leaning"), value.get("question")
+        if verdict == "contested":
+            if leaning not in ("required", "permitted", "prohibited"):
+                self.problem(at, "a contested verdict needs a leaning: required, permitted or prohibited")
+            if not isinstance(question, str) or not question.strip():
+                self.problem(at, "a contested verdict needs the open question in words ('question')")
+        elif leaning is not None or question is not None:
+            self.problem(at, "leaning and question belong only to a contested verdict")
+        return Conclusion(action, verdict, bool(protected), leaning, question)
+
+    def condition(self, node: Any, at: Path_) -> Condition | None:
+        """Parse the closed condition language: all, any, not, and tests on one fact."""
+        if isinstance(node, list) and not node:
+            self.problem(at, "an empty list is no condition; leave 'when' out to apply always")
+            return None
+        if isinstance(node, list):
+            return AllOf(tuple(c for i, item in enumerate(node) if (c := self.condition(item, (*at, i)))))
+        if not isinstance(node, dict) or not node:
+            self.problem(at, "a condition is a mapping: all, any, not, or 'fact: value'")
+            return None
+        parts: list[Condition] = []
+        for key, value in node.items():
+            where = (*at, key)
+            if key in ("all", "any"):
+                if not isinstance(value, list) or not value:
+                    self.problem(where, f"'{key}' takes a non-empty list of conditions")
+                    continue
+                items = tuple(c for i, v in enumerate(value) if (c := self.condition(v, (*where, i))))
+                parts.append(AllOf(items) if key == "all" else AnyOf(items))
+            elif key == "not":
+                inner = self.condition(value, where)
+                if inner is not None:
+                    parts.append(Not(inner))
+            elif key in self.vocab.facts:
+                test = self._test(key, value, where)
+                if test is not None:
+                    parts.append(test)
+            else:
+                self.problem(where, f"'{key}' is not a fact in the vocabulary")
+        return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+    def _test(self, fact: str, value: Any, at: Path_) -> Condition | None:
+        spec = self.vocab.facts[fact]
+        if not isinstance(value, dict):
+            return self._leaf(fact, "eq", value, at)
+        if len(value) != 1:
+            self.problem(at, f"a test on '{fact}' has exactly one operator")
+            return None
+        ((op, operand),) = value.items()
+        where = (*at, op)
+        if op == "not":
+            return self._leaf(fact, "neq", operand, where)
+        if op in ("in", "not_in"):
+            if not isinstance(operand, list) or not operand:
+                self.problem(where, f"'{op}' takes a non-empty list of values")
+                return None
+            tests = [self._leaf(fact, "eq" if op == "in" else "neq", v, (*where, i)) for i, v in enumerate(operand)]
+            tests = tuple(t for t in tests if t)
+            return AnyOf(tests) if op == "in" else AllOf(tests)
+        if op in COMPARISONS:
+            if spec.type not in ("date", "integer"):
+                self.problem(where, f"'{op}' compares dates or numbers; '{fact}' is {spec.type}")
+                return None
+            if op in ("before", "after") and spec.type != "date":
+                self.problem(where, f"'{op}' compares dates; '{fact}' is {spec.type}")
+                return None
+            return self._leaf(fact, COMPARISONS[op], operand, where)
+        self.problem(where, f"unknown operator '{op}' (use not, in, not_in, before, after, lt, lte, gt, gte)")
+        return None
+
+    def _leaf(self, fact: str, op: str, value: Any, at: Path_) -> Test | None:
+        why = check_value(self.vocab, self.registry, fact, value)
+        if why:
+            self.problem(at, why)
+            return None
+        return Test(fact, op, value)
+
+
+def check_rule_file(doc: Document, vocab: Vocabulary, registry: Registry) -> list[Rule]:
+    return _RuleChecker(doc, vocab, registry).run()
+
+
+def facts_tested(cond: Condition | None) -> set[str]:
+    if cond is None:
+        return set()
+    if isinstance(cond, Test):
+        return {cond.fact}
+    if isinstance(cond, Not):
+        return facts_tested(cond.item)
+    return set().union(*(facts_tested(c) for c in cond.items)) if cond.items else set()
+
+
+def check_rulebase(rules: list[Rule]) -> None:
+    """Checks across files: unique ids, overrides that resolve, no circular definitions."""
+    problems: list[Problem] = []
+    by_id: dict[str, Rule] = {}
+    for rule in rules:
+        if rule.id in by_id:
+            first = by_id[rule.id]
+            problems.append(
+                Problem(rule.file, rule.line, f"rule id '{rule.id}' is used twice (first at {first.file}:{first.line})")
+            )
+        else:
+            by_id[rule.id] = rule
+    for rule in rules:
+        for target in rule.overrides:
+            other = by_id.get(target)
+            if other is None:
+                problems.append(Problem(rule.file, rule.line, f"'{rule.id}' overrides '{target}', which is no rule"))
+            elif target == rule.id:
+                problems.append(Problem(rule.file, rule.line, f"'{rule.id}' overrides itself"))
+            elif other.kind == "definition" or rule.kind == "definition":
+                problems.append(Problem(rule.file, rule.line, "definitions neither override nor are overridden"))
+            elif (other.kind == "law") != (rule.kind == "law"):
+                problems.append(
+                    Problem(
+                        rule.file, rule.line, f"'{rule.id}' ({rule.kind}) cannot override '{target}' ({other.kind})"
+                    )
+                )
+            elif LEVEL_RANK[other.level] < LEVEL_RANK[rule.level] and rule.kind == "law":
+                problems.append(
+                    Problem(
+                        rule.file,
+                        rule.line,
+                        f"'{rule.id}' ({rule.level}) cannot override higher-level law '{target}' ({other.level})",
+                    )
+                )
+    problems += _definition_cycles(rules)
+    if problems:
+        raise InputError(problems)
+
+
+def _definition_cycles(rules: list[Rule]) -> list[Problem]:
+    """A derived fact may not depend on itself, directly or through other definitions."""
+    depends: dict[str, set[str]] = {}
+    where: dict[str, Rule] = {}
+    for rule in rules:
+        for fact in rule.derives:
+            depends.setdefault(fact, set()).update(facts_tested(rule.when))
+            where.setdefault(fact, rule)
+    problems, state = [], {}
+
+    def visit(fact: str, trail: list[str]) -> None:
+        if state.get(fact) == "done" or fact not in depends:
+            return
+        if state.get(fact) == "active":
+            cycle = trail[trail.index(fact) :] + [fact]
+            rule = where[fact]
+            problems.append(Problem(rule.file, rule.line, "circular definition: " + " -> ".join(cycle)))
+            return
+        state[fact] = "active"
+        for dep in sorted(depends[fact]):
+            visit(dep, [*trail, fact])
+        state[fact] = "done"
+
+    for fact in sorted(depends):
+        visit(fact, [])
+    return problems
+
+
+# ----------------------------------------------------------------- scenarios
+
+
+def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scenario:
+    data = _top_level_mapping(doc, "scenario")
+    groups = {name.split(".", 1)[0] for name in vocab.facts if "." in name}
+    head_data = {k: v for k, v in data.items() if k in SCENARIO_HEAD_KEYS}
+    problems: list[Problem] = []
+    try:
+        head: ScenarioHead | None = validate(doc, ScenarioHead, head_data, ())
+    except InputError as exc:
+        problems += exc.problems
+        head = None
+    facts: dict[str, Any] = {}
+
+    def add(name: str, value: Any, path: Path_) -> None:
+        spec = vocab.facts.get(name)
+        if spec is None:
+            problems.append(Problem(doc.file, doc.line(path), f"'{name}' is not a fact in the vocabulary"))
+        elif spec.source == "derived":
+            problems.append(
+                Problem(doc.file, doc.line(path), f"'{name}' is derived by the rules; a scenario cannot state it")
+            )
+        elif spec.source == "registry":
+            problems.append(
+                Problem(
+                    doc.file,
+                    doc.line(path),
+                    f"'{name}' comes from the jurisdiction registry for the scenario's county and date",
+                )
+            )
+        elif (why := check_value(vocab, registry, name, value)) is not None:
+            problems.append(Problem(doc.file, doc.line(path), why))
+        else:
+            facts[name] = value
+
+    for key, value in data.items():
+        if key in SCENARIO_HEAD_KEYS and key != "date":
+            continue
+        if key == "date":
+            continue  # validated as part of the head; entered as a fact below
+        if key in groups:
+            if not isinstance(value, dict):
+                problems.append(Problem(doc.file, doc.line((key,)), f"'{key}' is a group of facts: a mapping"))
+                continue
+            for sub, subvalue in value.items():
+                add(f"{key}.{sub}", subvalue, (key, sub))
+        elif key in vocab.facts:
+            add(key, value, (key,))
+        else:
+            problems.append(Problem(doc.file, doc.line((key,)), f"unknown key '{key}' in a scenario"))
+    for name, spec in vocab.facts.items():
+        if spec.required and spec.source == "scenario" and name not in facts and name != "date":
+            if not any(p.message.startswith(f"'{name}'") or f"'{name}'" in p.message for p in problems):
+                problems.append(Problem(doc.file, doc.line(()), f"missing required fact '{name}'"))
+    if head is not None:
+        for action, _ in head.expect.items():
+            if action not in vocab.actions:
+                problems.append(
+                    Problem(doc.file, doc.line(("expect", action)), f"'{action}' is not an action in the vocabulary")
+                )
+        if "place.city" in facts and facts["place.city"] != "none" and "place.county" in facts:
+            county = {c.name: c.county for c in registry.cities}[facts["place.city"]]
+            if county != facts["place.county"]:
+                problems.append(
+                    Problem(
+                        doc.file,
+                        doc.line(("place", "city")),
+                        f"{facts['place.city']} is in {county} County, not {facts['place.county']}",
+                    )
+                )
+    if problems:
+        raise InputError(_dedupe(problems))
+    facts["date"] = head.date
+    return Scenario(head=head, facts=facts, file=doc.file)

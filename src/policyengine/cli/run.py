@@ -1,0 +1,78 @@
+"""`policyengine run`: evaluate scenario files and print the decisions."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from policyengine import bundled
+from policyengine.engine import get_engine
+from policyengine.errors import InputError, Problem
+from policyengine.expect import check_expectations
+from policyengine.pipeline import evaluate, load_rulebase, load_scenario, scenario_files
+from policyengine.report import RENDERERS, evaluation_dict
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "run",
+        help="evaluate scenario files",
+        description="Evaluate scenario files (or every scenario below a directory).",
+    )
+    p.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help="scenario files or directories (default: the bundled sample scenarios)",
+    )
+    p.add_argument("--rules", metavar="DIR", help="rules directory (default: the bundled rules)")
+    p.add_argument(
+        "--as-of", type=_date, metavar="DATE", help="evaluate the law as of this date instead of the scenario's"
+    )
+    p.add_argument("--format", choices=sorted(RENDERERS), default="table")
+    p.add_argument("--explain", action="store_true", help="add the trace: facts matched, rules fired and defeated")
+    p.add_argument(
+        "--engine",
+        choices=["durable", "reference"],
+        default=None,
+        help="rule engine (default: durable_rules where it imports)",
+    )
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    rulebase = load_rulebase(args.rules)
+    engine = get_engine(args.engine)
+    paths = scenario_files(args.scenarios or [bundled.scenarios_dir()])
+    if not paths:
+        raise InputError([Problem(" ".join(args.scenarios) or "scenarios", None, "no scenario files found")])
+    scenarios, problems = [], []
+    for path in paths:
+        try:
+            scenarios.append(load_scenario(path, rulebase))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    results, failed = [], 0
+    for scenario in scenarios:
+        ev = evaluate(scenario, rulebase, engine, as_of=args.as_of)
+        result = evaluation_dict(ev, rulebase, explain=args.explain)
+        if scenario.head.expect and args.as_of is None:
+            summary = check_expectations(scenario.head.expect, result)
+            failed += bool(summary["failures"])
+            result["expectations"] = summary
+        results.append(result)
+    sys.stdout.write(RENDERERS[args.format](results))
+    if failed:
+        print(f"policyengine: {failed} scenario(s) did not meet their expectations", file=sys.stderr)
+        return 1
+    return 0

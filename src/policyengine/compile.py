@@ -1,0 +1,159 @@
+"""Stage 4, compile: checked rules -> a small intermediate form both engines run.
+
+The intermediate form is a list of rules, each with one condition in negation normal
+form (only all/any of leaf tests; `not` pushed down to the leaves, which is exact
+because every fact is always present and strictly typed), grouped into strata so a
+rule never tests a derived fact before every definition of it has run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from policyengine.model import AllOf, AnyOf, Condition, Not, Rule, Test
+
+NEGATE = {"eq": "neq", "neq": "eq", "lt": "gte", "gte": "lt", "lte": "gt", "gt": "lte"}
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule ready to run: the rule, its whole condition, and its stratum."""
+
+    rule: Rule
+    condition: Condition | None  # None: always applies
+    stratum: int
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+
+@dataclass(frozen=True)
+class Program:
+    """The compiled rulebase: rules grouped in strata, and a digest naming it."""
+
+    strata: tuple[tuple[CompiledRule, ...], ...]
+    digest: str
+
+    @property
+    def rules(self) -> tuple[CompiledRule, ...]:
+        return tuple(r for stratum in self.strata for r in stratum)
+
+
+def engine_value(value: Any) -> Any:
+    """Dates travel as ISO strings (they compare correctly as strings)."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def normalize(cond: Condition | None, negate: bool = False) -> Condition | None:
+    """Negation normal form, with dates as ISO strings and single-item groups flattened."""
+    if cond is None:
+        return None
+    if isinstance(cond, Test):
+        op = NEGATE[cond.op] if negate else cond.op
+        return Test(cond.fact, op, engine_value(cond.value))
+    if isinstance(cond, Not):
+        return normalize(cond.item, not negate)
+    items = tuple(normalize(c, negate) for c in cond.items)
+    conjunctive = isinstance(cond, AllOf) != negate
+    if len(items) == 1:
+        return items[0]
+    return AllOf(items) if conjunctive else AnyOf(items)
+
+
+def _conjoin(*conds: Condition | None) -> Condition | None:
+    parts = tuple(c for c in conds if c is not None)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else AllOf(parts)
+
+
+def scope_condition(rule: Rule) -> Condition | None:
+    """Where the rule binds geographically: a county's rules in that county only, etc."""
+    j = rule.jurisdiction
+    if j.level == "county":
+        return Test("place.county", "eq", j.county)
+    if j.level == "city":
+        return Test("place.city", "eq", j.city)
+    return None
+
+
+def definition_guard(rule: Rule) -> Condition | None:
+    """Definitions derive facts only while in force and for the agencies they name."""
+    parts: list[Condition] = [Test("date", "gte", rule.in_force.start.isoformat())]
+    if rule.in_force.until:
+        parts.append(Test("date", "lt", rule.in_force.until.isoformat()))
+    if rule.binds:
+        agencies = tuple(Test("agency", "eq", a) for a in rule.binds)
+        parts.append(agencies[0] if len(agencies) == 1 else AnyOf(agencies))
+    return AllOf(tuple(parts)) if len(parts) > 1 else parts[0]
+
+
+def _tested(cond: Condition | None) -> set[str]:
+    if cond is None:
+        return set()
+    if isinstance(cond, Test):
+        return {cond.fact}
+    return set().union(*(_tested(c) for c in cond.items))
+
+
+def compile_rules(rules: list[Rule]) -> Program:
+    """Compile checked rules (already free of circular definitions) into a Program."""
+    conditions: dict[str, Condition | None] = {}
+    for rule in rules:
+        guard = definition_guard(rule) if rule.kind == "definition" else None
+        conditions[rule.id] = normalize(_conjoin(scope_condition(rule), guard, rule.when))
+    derivers: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for fact in rule.derives:
+            derivers.setdefault(fact, []).append(rule)
+    strata: dict[str, int] = {}
+
+    def stratum(rule: Rule) -> int:
+        if rule.id not in strata:
+            below = [stratum(d) + 1 for f in _tested(conditions[rule.id]) for d in derivers.get(f, [])]
+            strata[rule.id] = max(below, default=0)
+        return strata[rule.id]
+
+    definitions = [r for r in rules if r.kind == "definition"]
+    top = max((stratum(r) for r in definitions), default=-1) + 1
+    grouped: list[list[CompiledRule]] = [[] for _ in range(top + 1)]
+    for rule in rules:
+        level = stratum(rule) if rule.kind == "definition" else top
+        grouped[level].append(CompiledRule(rule, conditions[rule.id], level))
+    grouped = [g for g in grouped if g]
+    return Program(tuple(tuple(g) for g in grouped), _digest(grouped))
+
+
+def _digest(grouped: list[list[CompiledRule]]) -> str:
+    def enc(c: Condition | None) -> Any:
+        if c is None:
+            return None
+        if isinstance(c, Test):
+            return [c.fact, c.op, c.value]
+        return [type(c).__name__, [enc(i) for i in c.items]]
+
+    payload = [[[r.id, enc(r.condition)] for r in g] for g in grouped]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def holds(cond: Condition | None, facts: dict[str, Any]) -> bool:
+    """Evaluate a normalized condition on a fact record (the reference semantics)."""
+    if cond is None:
+        return True
+    if isinstance(cond, Test):
+        left, right = facts[cond.fact], cond.value
+        if cond.op == "eq":
+            return left == right and type(left) is type(right)
+        if cond.op == "neq":
+            return not (left == right and type(left) is type(right))
+        if type(left) is not type(right):
+            return False
+        return {"lt": left < right, "lte": left <= right, "gt": left > right, "gte": left >= right}[cond.op]
+    if isinstance(cond, AllOf):
+        return all(holds(c, facts) for c in cond.items)
+    return any(holds(c, facts) for c in cond.items)

@@ -1,0 +1,35 @@
+"""Errors a user can cause, each tied to a file and a line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in a user's file."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: error: {self.message}"
+
+
+class InputError(Exception):
+    """A rule, vocabulary, registry or scenario file is wrong; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+    @classmethod
+    def at(cls, file: str | Path, line: int | None, message: str) -> InputError:
+        return cls([Problem(str(file), line, message)])
+
+
+class EngineError(Exception):
+    """The rule engine misbehaved (a bug here, not the user's input)."""

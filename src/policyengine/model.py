@@ -1,0 +1,262 @@
+"""Stage 2, model: the shapes of the project's files, as pydantic models.
+
+These models check structure and types (unknown keys, wrong types, impossible dates,
+missing sources). What a name *means* (is this fact in the vocabulary? is this value
+allowed?) is the check stage's job, because it needs the vocabulary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Level = Literal["federal", "state", "county", "city"]
+Kind = Literal["law", "policy", "practice", "definition"]
+Verdict = Literal["required", "permitted", "prohibited", "contested"]
+PracticeValue = Literal["does", "does_not"]
+ReviewStatus = Literal["draft", "reviewed", "approved"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+
+LEVEL_RANK = {"federal": 0, "state": 1, "county": 2, "city": 3}
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors; values keep the type they were given."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------- vocabulary
+
+
+class FactSpec(Strict):
+    """One fact a scenario states or a rule tests."""
+
+    type: Literal["enum", "boolean", "date", "integer"]
+    meaning: Text
+    values: dict[str, Text] | None = None
+    values_from: Literal["counties", "cities"] | None = None
+    default: str | bool | int | dt.date | None = None
+    required: bool = False
+    source: Literal["scenario", "registry", "derived"] = "scenario"
+
+
+class ActionSpec(Strict):
+    """One cooperation action the engine decides for every scenario."""
+
+    meaning: Text
+    question: Text
+
+
+class Vocabulary(Strict):
+    facts: dict[str, FactSpec]
+    actions: dict[str, ActionSpec]
+
+
+# --------------------------------------------------------------------- rules
+
+
+class Source(Strict):
+    """Where the law or practice is written down."""
+
+    cite: Text
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+    quote: Text | None = None
+    note: Text | None = None
+    confidence: Literal["H", "M", "L"] | None = None
+
+
+class Review(Strict):
+    status: ReviewStatus
+    reviewer: Text | None = None
+    date: dt.date | None = None
+    note: Text | None = None
+
+
+class InForce(Strict):
+    """First day in force (`from`) and first day no longer in force (`until`, exclusive)."""
+
+    start: dt.date = Field(alias="from")
+    until: dt.date | None = None
+    note: Text | None = None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.until is None or day < self.until)
+
+
+class RawRule(Strict):
+    """A rule as written; `when` and `then` are checked against the vocabulary later."""
+
+    id: RuleId
+    title: Text
+    kind: Kind
+    binds: list[str] = []
+    in_force: InForce
+    when: Any = None
+    then: dict[str, Any]
+    overrides: list[RuleId] = []
+    sources: list[Source] = Field(min_length=1)
+    review: Review
+    notes: Text | None = None
+
+
+class Jurisdiction(Strict):
+    """Who made the rules in a file, and where they bind."""
+
+    level: Level
+    county: Text | None = None
+    city: Text | None = None
+
+    def label(self) -> str:
+        if self.level == "county":
+            return f"{self.county} County"
+        if self.level == "city":
+            return f"City of {self.city}"
+        return "United States" if self.level == "federal" else "State of Minnesota"
+
+
+class RuleFile(Strict):
+    jurisdiction: Jurisdiction
+    rules: list[RawRule] = Field(min_length=1)
+
+
+# ------------------------------------------------------------------ registry
+
+
+class County(Strict):
+    name: Text
+    fips: Annotated[str, StringConstraints(pattern=r"^27\d{3}$")]
+
+
+class City(Strict):
+    name: Text
+    county: Text
+
+
+class Agreement(Strict):
+    """A dated agreement between a county and ICE, as sources record it."""
+
+    county: Text
+    kind: Literal["287g", "ice_bed_contract"]
+    model: str | None = None
+    board_approval: str | None = None
+    in_force: InForce
+    sources: list[Source] = Field(min_length=1)
+    notes: Text | None = None
+
+
+class Registry(Strict):
+    counties: list[County] = Field(min_length=1)
+    cities: list[City] = []
+    agreements: list[Agreement] = []
+    sources: list[Source] = Field(min_length=1)
+
+
+# ----------------------------------------------------------------- scenarios
+
+
+class Expectation(Strict):
+    """What the law should answer for one action: a scenario used as a test."""
+
+    verdict: Literal["required", "permitted", "prohibited", "contested", "not_addressed"] | None = None
+    practice: Literal["does", "does_not", "unknown"] | None = None
+    leaning: Verdict | None = None
+    decided_by: list[RuleId] = []
+    defeated: list[RuleId] = []
+    sources_include: list[Text] = []
+
+
+class ScenarioHead(Strict):
+    """The parts of a scenario that are not facts."""
+
+    id: RuleId
+    title: Text
+    description: Text | None = None
+    date: dt.date
+    time: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None = None
+    expect: dict[str, Expectation] = {}
+    notes: Text | None = None
+
+
+# ------------------------------------------------- checked rules and scenarios
+
+
+@dataclass(frozen=True)
+class Test:
+    """A leaf condition: one fact compared with one value (`op` is eq, neq, lt, lte, gt, gte)."""
+
+    fact: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class AllOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Condition
+
+
+Condition = Test | AllOf | AnyOf | Not
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """What a rule concludes about one action (law: a verdict; policy/practice: does/does_not)."""
+
+    action: str
+    value: str
+    protected: bool = False
+    leaning: str | None = None
+    question: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule that passed every check, ready to compile."""
+
+    id: str
+    title: str
+    kind: str
+    level: str
+    jurisdiction: Jurisdiction
+    binds: tuple[str, ...]
+    in_force: InForce
+    when: Condition | None
+    conclusions: tuple[Conclusion, ...]
+    derives: tuple[str, ...]
+    overrides: tuple[str, ...]
+    sources: tuple[Source, ...]
+    review: Review
+    notes: str | None
+    file: str
+    line: int | None
+
+    @property
+    def is_law(self) -> bool:
+        return self.kind == "law"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario that passed every check: its head and every stated fact."""
+
+    head: ScenarioHead
+    facts: dict[str, Any]
+    file: str
+
+    @property
+    def id(self) -> str:
+        return self.head.id

@@ -1,0 +1,149 @@
+"""The pipeline end to end: load a rulebase, load scenarios, evaluate one scenario.
+
+load -> model -> check -> compile -> engine -> resolve; reporting is separate
+(`policyengine.report`). A Rulebase is built once per process and reused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from policyengine import bundled
+from policyengine.check import (
+    check_registry,
+    check_rule_file,
+    check_rulebase,
+    check_scenario,
+    check_vocabulary,
+)
+from policyengine.compile import Program, compile_rules
+from policyengine.engine import Engine, Firing, get_engine
+from policyengine.errors import InputError, Problem
+from policyengine.facts import fact_record
+from policyengine.load import load_yaml, yaml_files
+from policyengine.model import Registry, Rule, Scenario, Vocabulary
+from policyengine.resolve import Decision, resolve
+
+VOCABULARY_FILE = "vocabulary.yaml"
+REGISTRY_FILE = "registry.yaml"
+
+
+@dataclass(frozen=True)
+class Rulebase:
+    """Vocabulary, registry and checked rules of one rules directory, compiled once."""
+
+    root: Path
+    vocabulary: Vocabulary
+    registry: Registry
+    rules: tuple[Rule, ...]
+
+    @cached_property
+    def program(self) -> Program:
+        return compile_rules(list(self.rules))
+
+    @cached_property
+    def by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+    @property
+    def actions(self) -> list[str]:
+        return list(self.vocabulary.actions)
+
+    @property
+    def counties(self) -> list[str]:
+        return [c.name for c in self.registry.counties]
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_rulebase(root: str | Path | None = None) -> Rulebase:
+    """Load and check every file of a rules directory (default: the bundled rules)."""
+    root = Path(root) if root is not None else bundled.rules_dir()
+    if not root.is_dir():
+        raise InputError.at(str(root), None, "rules directory not found")
+    files = yaml_files(root)
+    vocab_files = [f for f in files if f.name == VOCABULARY_FILE]
+    registry_files = [f for f in files if f.name == REGISTRY_FILE]
+    for name, found in ((VOCABULARY_FILE, vocab_files), (REGISTRY_FILE, registry_files)):
+        if len(found) != 1:
+            raise InputError.at(_display(root), None, f"expected exactly one {name}, found {len(found)}")
+    vocabulary = check_vocabulary(_load(vocab_files[0]))
+    registry = check_registry(_load(registry_files[0]), vocabulary)
+    problems: list[Problem] = []
+    rules: list[Rule] = []
+    for path in files:
+        if path in (vocab_files[0], registry_files[0]):
+            continue
+        try:
+            rules += check_rule_file(_load(path), vocabulary, registry)
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    check_rulebase(rules)
+    return Rulebase(root, vocabulary, registry, tuple(rules))
+
+
+def _load(path: Path):
+    """Load a YAML file, naming it as the user would (relative to the working directory)."""
+    return load_yaml(path, display=_display(path))
+
+
+def scenario_files(paths: list[str | Path]) -> list[Path]:
+    """Scenario files named directly or found below named directories."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += yaml_files(p)
+        else:
+            out.append(p)
+    return out
+
+
+def load_scenario(path: str | Path, rulebase: Rulebase) -> Scenario:
+    return check_scenario(_load(Path(path)), rulebase.vocabulary, rulebase.registry)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One scenario evaluated: the facts used, what fired, and the decisions."""
+
+    scenario: Scenario
+    date: dt.date
+    county: str
+    agency: str
+    firing: Firing
+    decisions: list[Decision]
+
+    @property
+    def engine(self) -> str:
+        return self.firing.engine
+
+
+def evaluate(
+    scenario: Scenario,
+    rulebase: Rulebase,
+    engine: Engine | None = None,
+    as_of: dt.date | None = None,
+    county: str | None = None,
+) -> Evaluation:
+    """Evaluate one scenario; `as_of` replaces its date, `county` its county."""
+    engine = engine or get_engine()
+    facts = dict(scenario.facts)
+    if county is not None:
+        facts["place.county"] = county
+        facts["place.city"] = "none"
+    scenario_used = Scenario(scenario.head, facts, scenario.file)
+    record = fact_record(scenario_used, rulebase.vocabulary, rulebase.registry, as_of)
+    firing = engine.run(rulebase.program, record)
+    day = as_of or scenario.head.date
+    decisions = resolve(firing, rulebase.by_id, rulebase.actions, day, record["agency"])
+    return Evaluation(scenario_used, day, record["place.county"], record["agency"], firing, decisions)

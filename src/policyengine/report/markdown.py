@@ -1,0 +1,65 @@
+"""A Markdown memo for lawyers: per action, the answer, its legal basis and the quote."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _sources(sources: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for s in sources:
+        line = f"  - {s['cite']} <{s['url']}>"
+        if s.get("quote"):
+            line += f"\n    > {s['quote']}"
+        out.append(line)
+    return out
+
+
+def render_one(result: dict[str, Any]) -> str:
+    j = result["jurisdiction"]
+    out = [f"# {result.get('title', result['scenario'])}", ""]
+    out.append(f"- Scenario: `{result['scenario']}`")
+    out.append(f"- Date: {result['date']}")
+    out.append(f"- Place: {j['county']} County" + (f", {j['city']}" if j.get("city") else ""))
+    out.append(f"- Agency: {j['agency']}")
+    out.append(f"- Engine: {result['engine']}")
+    out.append("")
+    out.append("| Action | Verdict | Practice | Decided by |")
+    out.append("|---|---|---|---|")
+    for d in result["decisions"]:
+        by = ", ".join(f"`{r}`" for r in d["decided_by"]) or "–"
+        out.append(f"| {d['action']} | {d['verdict']} | {d['practice']} | {by} |")
+    for d in result["decisions"]:
+        if d["verdict"] == "not_addressed" and d["practice"] == "unknown":
+            continue
+        out += ["", f"## {d['action']}: {d['verdict']}", ""]
+        if d["verdict"] == "contested":
+            out.append(f"Contested, leaning **{d['leaning']}**. Open question: {d['question']}")
+            out.append("")
+        if d.get("conflict"):
+            out.append("**Unresolved conflict** between " + ", ".join(f"`{r}`" for r in d["conflict"]))
+            out.append("")
+        if d["sources"]:
+            out.append("Legal basis:")
+            out += _sources(d["sources"])
+        if d["defeated"]:
+            out.append("")
+            out.append("Rules that did not decide:")
+            for x in d["defeated"]:
+                by = f" by `{x['by']}`" if x["by"] else ""
+                out.append(f"  - `{x['rule']}`: {x['doctrine']}{by}")
+        out.append("")
+        out.append(f"Practice: **{d['practice']}**")
+        if d.get("practice_sources"):
+            out += _sources(d["practice_sources"])
+        for flag in d.get("flags", []):
+            out.append(f"\n**Flag:** {flag.replace('_', ' ')}")
+    if "expectations" in result:
+        e = result["expectations"]
+        out += ["", f"Expectations: {e['met']} of {e['total']} met"]
+        out += [f"- FAILED {f}" for f in e["failures"]]
+    return "\n".join(out)
+
+
+def render_markdown(results: list[dict[str, Any]]) -> str:
+    return "\n\n---\n\n".join(render_one(r) for r in results) + "\n"

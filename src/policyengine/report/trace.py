@@ -1,0 +1,62 @@
+"""The trace: which facts each fired rule matched, what was derived, what was defeated.
+
+durable_rules keeps no record of why a rule fired, so the project records its own:
+for each fired rule, the leaf tests of its compiled condition that held on the facts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policyengine.compile import holds
+from policyengine.model import Condition, Test
+from policyengine.pipeline import Evaluation, Rulebase
+
+
+def matched_tests(cond: Condition | None, facts: dict[str, Any]) -> list[Test]:
+    """The leaf tests that held and made the condition true (for `any`, the true branches)."""
+    if cond is None:
+        return []
+    if isinstance(cond, Test):
+        return [cond] if holds(cond, facts) else []
+    out: list[Test] = []
+    for item in cond.items:
+        if holds(item, facts):
+            out += matched_tests(item, facts)
+    return out
+
+
+OPS = {
+    "eq": "is",
+    "neq": "is not",
+    "lt": "is before",
+    "lte": "is on or before",
+    "gt": "is after",
+    "gte": "is on or after",
+}
+
+
+def describe(test: Test) -> str:
+    value = "true" if test.value is True else "false" if test.value is False else test.value
+    return f"{test.fact} {OPS[test.op]} {value}"
+
+
+def trace_dict(ev: Evaluation, rulebase: Rulebase) -> dict[str, Any]:
+    compiled = {r.id: r for r in rulebase.program.rules}
+    facts = ev.firing.facts
+    fired = []
+    for rule_id in ev.firing.fired:
+        c = compiled[rule_id]
+        fired.append(
+            {
+                "rule": rule_id,
+                "title": c.rule.title,
+                "stratum": c.stratum,
+                "matched": [describe(t) for t in matched_tests(c.condition, facts)],
+            }
+        )
+    return {
+        "facts": {k: facts[k] for k in sorted(facts)},
+        "fired": fired,
+        "derived": {k: list(v) for k, v in ev.firing.derived.items()},
+    }

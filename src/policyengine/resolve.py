@@ -1,0 +1,212 @@
+"""Stage 6, resolve: from the rules that fired to one decision per action.
+
+Precedence works on the set of conclusions only, never on firing order:
+1. only rules in force on the scenario's date and binding on its agency take part;
+2. a rule that names another in `overrides` defeats it (lex specialis);
+3. across levels, federal > state > county > city (lex superior): a higher `required`
+   or `prohibited` binds everyone below; a higher `permitted` or `contested` leaves lower
+   law free to decide (the higher rule is then "narrowed by lower law"), except that a
+   `protected` permission preempts any lower prohibition; a lower rule can settle a
+   higher `contested` question only in the direction of its leaning;
+4. two rules at one level that still disagree are an unresolved conflict, named as such.
+Practice (what the jurisdiction does) is resolved separately: in force, binding,
+overrides, then the most local level; a same-level disagreement is a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from policyengine.engine import Firing
+from policyengine.model import LEVEL_RANK, Conclusion, Rule
+
+NOT_IN_FORCE = "not in force"
+NOT_BINDING = "does not bind this agency"
+LEX_SPECIALIS = "lex specialis"
+LEX_SUPERIOR = "lex superior"
+PREEMPTION = "preemption"
+NARROWED = "narrowed by lower law"
+CONFLICT_ABOVE = "unresolved conflict above"
+LOCAL_PRACTICE = "more local practice"
+OPEN = ("permitted", "contested")
+
+
+@dataclass(frozen=True)
+class Defeat:
+    rule: str
+    by: str | None
+    doctrine: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer for one action: legal verdict, practice, and who decided both."""
+
+    action: str
+    verdict: str
+    decided_by: tuple[str, ...] = ()
+    concurring: tuple[str, ...] = ()
+    conflict: tuple[str, ...] = ()
+    defeated: tuple[Defeat, ...] = ()
+    protected: bool = False
+    leaning: str | None = None
+    question: str | None = None
+    practice: str = "unknown"
+    practice_by: tuple[str, ...] = ()
+    practice_conflict: tuple[str, ...] = ()
+    practice_defeated: tuple[Defeat, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+@dataclass
+class _State:
+    verdict: str | None = None
+    protected: bool = False
+    leaning: str | None = None
+    question: str | None = None
+    deciders: list[Rule] = field(default_factory=list)
+    concurring: list[Rule] = field(default_factory=list)
+    defeated: list[Defeat] = field(default_factory=list)
+    conflict: list[Rule] = field(default_factory=list)
+
+    def defeat(self, rule: Rule, by: Rule | None, doctrine: str) -> None:
+        self.defeated.append(Defeat(rule.id, by.id if by else None, doctrine))
+
+
+def _take_part(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, state: _State):
+    """Filter by time and agency, then apply explicit overrides."""
+    live = []
+    for rule, c in cands:
+        if not rule.in_force.covers(day):
+            state.defeat(rule, None, NOT_IN_FORCE)
+        elif agency not in rule.binds:
+            state.defeat(rule, None, NOT_BINDING)
+        else:
+            live.append((rule, c))
+    ids = {rule.id: rule for rule, _ in live}
+    survivors = []
+    for rule, c in live:
+        by = sorted(o for o in ids.values() if rule.id in o.overrides and o.id != rule.id)
+        if by:
+            state.defeat(rule, by[0], LEX_SPECIALIS)
+        else:
+            survivors.append((rule, c))
+    return survivors
+
+
+def _resolve_law(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str) -> _State:
+    s = _State()
+    live = _take_part(cands, day, agency, s)
+    levels = sorted({LEVEL_RANK[r.level] for r, _ in live})
+    for rank in levels:
+        group = sorted(((r, c) for r, c in live if LEVEL_RANK[r.level] == rank), key=lambda x: x[0].id)
+        if s.conflict:
+            for r, _ in group:
+                s.defeat(r, None, CONFLICT_ABOVE)
+            continue
+        top = s.deciders[0] if s.deciders else None
+        if s.verdict in ("required", "prohibited"):
+            for r, c in group:
+                (s.concurring.append(r) if c.value == s.verdict else s.defeat(r, top, LEX_SUPERIOR))
+            continue
+        eligible = []
+        for r, c in group:
+            if s.verdict == "permitted" and s.protected and c.value in ("prohibited", "contested"):
+                s.defeat(r, top, PREEMPTION)
+            elif s.verdict == "contested" and not (c.value in ("required", "prohibited") and c.value == s.leaning):
+                if c.value == "contested" and c.leaning == s.leaning:
+                    s.concurring.append(r)
+                else:
+                    s.defeat(r, top, LEX_SUPERIOR)
+            elif s.verdict == "permitted" and c.value == "permitted":
+                s.concurring.append(r)
+            else:
+                eligible.append((r, c))
+        if not eligible:
+            continue
+        answers = {(c.value, c.leaning) for _, c in eligible}
+        if len(answers) > 1:
+            s.conflict = [r for r, _ in eligible]
+            s.verdict = "conflict"
+            continue
+        c0 = eligible[0][1]
+        for old in s.deciders:
+            s.defeat(old, eligible[0][0], NARROWED)
+        s.verdict, s.leaning, s.question = c0.value, c0.leaning, c0.question
+        s.protected = any(c.protected for _, c in eligible) or (s.protected and c0.value == "permitted")
+        s.deciders = [r for r, _ in eligible]
+        questions = [c.question for _, c in eligible if c.question]
+        s.question = questions[0] if questions else None
+    return s
+
+
+def _resolve_practice(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str) -> _State:
+    s = _State()
+    live = _take_part(cands, day, agency, s)
+    if not live:
+        s.verdict = "unknown"
+        return s
+    local = max(LEVEL_RANK[r.level] for r, _ in live)
+    group = sorted(((r, c) for r, c in live if LEVEL_RANK[r.level] == local), key=lambda x: x[0].id)
+    values = {c.value for _, c in group}
+    if len(values) > 1:
+        s.verdict, s.conflict = "conflict", [r for r, _ in group]
+    else:
+        s.verdict, s.deciders = values.pop(), [r for r, _ in group]
+    for r, _ in live:
+        if LEVEL_RANK[r.level] != local:
+            s.defeat(r, group[0][0], LOCAL_PRACTICE)
+    return s
+
+
+def _flags(verdict: str, practice: str) -> tuple[str, ...]:
+    if practice == "does" and verdict == "prohibited":
+        return ("practice_prohibited_by_law",)
+    if practice == "does_not" and verdict == "required":
+        return ("practice_falls_short_of_law",)
+    if practice == "does" and verdict == "contested":
+        return ("practice_legally_contested",)
+    return ()
+
+
+def _ids(rules: list[Rule]) -> tuple[str, ...]:
+    return tuple(sorted(r.id for r in rules))
+
+
+def _defeats(ds: list[Defeat]) -> tuple[Defeat, ...]:
+    return tuple(sorted(ds, key=lambda d: (d.rule, d.by or "", d.doctrine)))
+
+
+def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.date, agency: str) -> list[Decision]:
+    """One Decision per vocabulary action, in vocabulary order."""
+    law: dict[str, list] = {a: [] for a in actions}
+    practice: dict[str, list] = {a: [] for a in actions}
+    for rule_id in firing.fired:
+        rule = rules[rule_id]
+        for c in rule.conclusions:
+            (law if rule.is_law else practice)[c.action].append((rule, c))
+    decisions = []
+    for action in actions:
+        ls = _resolve_law(law[action], day, agency)
+        ps = _resolve_practice(practice[action], day, agency)
+        verdict = ls.verdict or "not_addressed"
+        decisions.append(
+            Decision(
+                action=action,
+                verdict=verdict,
+                decided_by=_ids(ls.deciders),
+                concurring=_ids(ls.concurring),
+                conflict=_ids(ls.conflict),
+                defeated=_defeats(ls.defeated),
+                protected=ls.protected,
+                leaning=ls.leaning if verdict == "contested" else None,
+                question=ls.question if verdict == "contested" else None,
+                practice=ps.verdict,
+                practice_by=_ids(ps.deciders),
+                practice_conflict=_ids(ps.conflict),
+                practice_defeated=_defeats(ps.defeated),
+                flags=_flags(verdict, ps.verdict),
+            )
+        )
+    return decisions
