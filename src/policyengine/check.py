@@ -36,6 +36,7 @@ LAW_VERDICTS = ("required", "permitted", "prohibited", "contested")
 PRACTICES = ("does", "does_not")
 COMPARISONS = {"before": "lt", "after": "gt", "lt": "lt", "lte": "lte", "gt": "gt", "gte": "gte"}
 SCENARIO_HEAD_KEYS = set(ScenarioHead.model_fields)
+NOT_AN_AGREEMENT = ("none", "not_applicable")
 
 
 def validate(doc: Document, model: type[BaseModel], data: Any = None, at: Path_ = ()) -> Any:
@@ -127,14 +128,14 @@ def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
             problems.append(Problem(doc.file, doc.line((*at, "county")), f"unknown county '{agreement.county}'"))
         if agreement.kind == "287g":
             for key, fact in (("model", "agreement.287g_model"), ("board_approval", "agreement.287g_board_approval")):
-                allowed = vocab.facts[fact].values or {}
+                allowed = [v for v in vocab.facts[fact].values or {} if v not in NOT_AN_AGREEMENT]
                 value = getattr(agreement, key)
-                if value not in allowed or value in {"none", "not_applicable"}:
+                if value not in allowed:
                     problems.append(
                         Problem(
                             doc.file,
                             doc.line((*at, key)),
-                            f"{key} '{value}' is not one of: {', '.join(v for v in allowed if v not in {'none', 'not_applicable'})}",
+                            f"{key} '{value}' is not one of: {', '.join(allowed)}",
                         )
                     )
     if problems:
