@@ -189,6 +189,8 @@ class ScenarioHead(Strict):
 class Test:
     """A leaf condition: one fact compared with one value (`op` is eq, neq, lt, lte, gt, gte)."""
 
+    __test__ = False  # not a pytest test class
+
     fact: str
     op: str
     value: Any

@@ -31,11 +31,11 @@ def _basis(d: dict[str, Any]) -> list[str]:
 def render_one(result: dict[str, Any]) -> str:
     j = result["jurisdiction"]
     place = f"{j['county']} County" + (f", {j['city']}" if j.get("city") else "")
-    out = [result.get("title", result["scenario"])]
-    out.append(f"  {result['scenario']} | {result['date']} | {place} | agency: {j['agency']}")
-    out.append(f"  engine: {result['engine']}")
+    out = textwrap.wrap(result.get("title", result["scenario"]), WIDTH, subsequent_indent="  ")
+    meta = f"{result['scenario']} | {result['date']} | {place} | agency: {j['agency']} | engine: {result['engine']}"
+    out += textwrap.wrap(meta, WIDTH, initial_indent="  ", subsequent_indent="  ")
     out.append("")
-    out.append(f"  {'ACTION':<{ACTION_W}}{'VERDICT':<{VERDICT_W}}{'PRACTICE':<{PRACTICE_W}}")
+    out.append(f"  {'ACTION':<{ACTION_W}}{'VERDICT':<{VERDICT_W}}PRACTICE")
     indent = " " * 6
     for d in result["decisions"]:
         out.append(f"  {d['action']:<{ACTION_W}}{d['verdict']:<{VERDICT_W}}{d['practice']:<{PRACTICE_W}}".rstrip())
