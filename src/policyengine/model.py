@@ -102,6 +102,7 @@ class RawRule(Strict):
     sources: list[Source] = Field(min_length=1)
     review: Review
     notes: Text | None = None
+    reference: Literal["hold_limit_48_hours"] | None = None
 
 
 class Jurisdiction(Strict):
@@ -245,6 +246,7 @@ class Rule:
     notes: str | None
     file: str
     line: int | None
+    reference: str | None = None
 
     @property
     def is_law(self) -> bool:

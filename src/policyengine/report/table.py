@@ -25,6 +25,12 @@ def _basis(d: dict[str, Any]) -> list[str]:
         lines.append("practice: " + d["practice_sources"][0]["cite"])
     for flag in d.get("flags", []):
         lines.append("FLAG: " + flag.replace("_", " "))
+    limit = d.get("federal_hold_limit")
+    if limit and "latest_hold_until" in limit:
+        lines.append(
+            f"federal 48-hour reference ({limit['basis']}): a hold requested at release "
+            f"{limit['release_time']} would end by {limit['latest_hold_until']}"
+        )
     return lines
 
 
