@@ -185,3 +185,15 @@ def test_definitions_are_final_before_rules_test_them(rules_dir):
         assert with_basis["hold_beyond_release"].verdict == "not_addressed", engine.name
         without = decide(rules_dir, files, engine=engine)
         assert without["hold_beyond_release"].verdict == "prohibited", engine.name
+
+
+def test_conflict_below_an_open_higher_permission(rules_dir):
+    files = {
+        "f.yaml": level_file("federal", rule("f.permit", "{notify_release: permitted}")),
+        "s.yaml": level_file(
+            "state", rule("s.one", "{notify_release: prohibited}"), rule("s.two", "{notify_release: required}")
+        ),
+    }
+    d = decide(rules_dir, files)["notify_release"]
+    assert (d.verdict, d.decided_by, d.conflict) == ("conflict", (), ("s.one", "s.two"))
+    assert [(x.rule, x.doctrine) for x in d.defeated] == [("f.permit", "narrowed by lower law")]
