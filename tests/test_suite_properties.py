@@ -301,5 +301,6 @@ def test_durable_rules_and_reference_agree(scenario):
             scenario,
             "engine-agreement",
             {m: snapshot_expectation(by_action(out_r["decisions"])[m]) for m in moved},
-            f"durable_rules fired {ev_d.firing.fired}, reference fired {ev_r.firing.fired}; decisions differ on {moved}",
+            f"durable_rules fired {ev_d.firing.fired}, reference fired {ev_r.firing.fired}; "
+            f"decisions differ on {moved}",
         )
