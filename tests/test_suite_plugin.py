@@ -77,11 +77,14 @@ def test_broken_expectation_fails_with_a_readable_diff(tmp_path):
     assert "Traceback" not in out
 
 
-def test_invalid_scenario_is_a_located_collection_error(tmp_path):
+def test_invalid_scenario_fails_with_its_located_error(tmp_path):
     (tmp_path / "bad.yaml").write_text(BUNDLED_SCENARIO.replace("VERDICT", "prohibited").replace("Aitkin", "Atlantis"))
-    done = pytest_run(tmp_path, "bad.yaml")
-    assert done.returncode != 0
+    (tmp_path / "ok.yaml").write_text(BUNDLED_SCENARIO.replace("VERDICT", "prohibited"))
+    done = pytest_run(tmp_path, "bad.yaml", "ok.yaml")
+    assert done.returncode == 1
+    assert "FAILED bad.yaml::bad" in done.stdout and "1 passed" in done.stdout  # the other file still ran
     assert "bad.yaml:5: error:" in done.stdout
+    assert "Traceback" not in done.stdout
 
 
 def test_scenario_without_expectations_is_no_test(tmp_path):

@@ -70,14 +70,31 @@ class ScenarioFile(pytest.File):
     """A scenario file: one item if it has expectations, none otherwise."""
 
     def collect(self):
-        scenario = load_scenario(self.path, rulebase(self.config))
+        try:
+            scenario = load_scenario(self.path, rulebase(self.config))
+        except InputError as exc:
+            # a failing item, not a collection error: one bad file must not stop the other tests
+            yield InvalidScenario.from_parent(self, name=self.path.stem, error=exc)
+            return
         if scenario.head.expect:
             yield ScenarioItem.from_parent(self, name=scenario.id, scenario=scenario)
 
+
+class InvalidScenario(pytest.Item):
+    """A scenario file that does not load: fails with its located errors."""
+
+    def __init__(self, *, error: InputError, **kwargs):
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        raise self.error
+
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, InputError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.path, 0, f"invalid scenario file {self.name}"
 
 
 class ScenarioFailed(Exception):
