@@ -6,7 +6,7 @@ import pytest
 
 from policyengine.check import check_scenario
 from policyengine.errors import InputError
-from policyengine.expect import check_expectation, check_expectations
+from policyengine.expect import check_expectation, check_expectations, failures_by_action
 from policyengine.load import load_yaml
 from policyengine.model import DefeatExpectation, Expectation
 from policyengine.pipeline import load_rulebase
@@ -78,11 +78,11 @@ def test_each_kind_of_shortfall_is_named(written, message):
 
 def test_summary_counts_actions():
     result = {"decisions": [DECISION, {**DECISION, "action": "notify_release"}]}
-    summary = check_expectations(
-        {"hold_beyond_release": exp(verdict="prohibited"), "notify_release": exp(verdict="required")}, result
-    )
+    expect = {"hold_beyond_release": exp(verdict="prohibited"), "notify_release": exp(verdict="required")}
+    summary = check_expectations(expect, result)
     assert (summary["total"], summary["met"]) == (2, 1)
-    assert list(summary["by_action"]) == ["notify_release"]
+    assert summary["failures"] == ["notify_release: expected verdict required, got prohibited"]
+    assert list(failures_by_action(expect, result)) == ["notify_release"]
 
 
 def test_bad_expectation_in_a_scenario_is_located():

@@ -100,21 +100,22 @@ def check_expectation(action: str, expected: Expectation, decision: dict[str, An
     return failures
 
 
-def check_expectations(expect: dict[str, Expectation], result: dict[str, Any]) -> dict[str, Any]:
-    """Summary of all expectations of one scenario against its JSON result.
-
-    `failures` are one-line messages (`action: ...`); `by_action` maps each failing
-    action to its messages.
-    """
+def failures_by_action(expect: dict[str, Expectation], result: dict[str, Any]) -> dict[str, list[str]]:
+    """The failing actions of one scenario, each with its one-line messages."""
     by_action = {d["action"]: d for d in result["decisions"]}
-    failures: list[str] = []
     failing: dict[str, list[str]] = {}
     for action, expected in expect.items():
         found = check_expectation(action, expected, by_action[action])
         if found:
             failing[action] = found
-        failures += found
-    return {"total": len(expect), "met": len(expect) - len(failing), "failures": failures, "by_action": failing}
+    return failing
+
+
+def check_expectations(expect: dict[str, Expectation], result: dict[str, Any]) -> dict[str, Any]:
+    """Summary of all expectations of one scenario against its JSON result."""
+    failing = failures_by_action(expect, result)
+    failures = [message for messages in failing.values() for message in messages]
+    return {"total": len(expect), "met": len(expect) - len(failing), "failures": failures}
 
 
 def expected_summary(expected: Expectation) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from policyengine.engine import Engine
 from policyengine.errors import InputError, Problem
-from policyengine.expect import actual_summary, check_expectations, expected_summary
+from policyengine.expect import actual_summary, expected_summary, failures_by_action
 from policyengine.model import Scenario
 from policyengine.pipeline import Rulebase, evaluate, load_scenario, scenario_files
 from policyengine.report import evaluation_dict
@@ -70,12 +70,12 @@ def run_scenario(scenario: Scenario, rulebase: Rulebase, engine: Engine | None =
     """Evaluate one scenario and check its expectations."""
     ev = evaluate(scenario, rulebase, engine)
     result = evaluation_dict(ev, rulebase, explain=True)
-    summary = check_expectations(scenario.head.expect, result)
+    by_action = failures_by_action(scenario.head.expect, result)
     unknown = unknown_rules(scenario, rulebase)
-    by_action = dict(summary["by_action"])
     for message in unknown:
         by_action.setdefault(message.split(":", 1)[0], []).append(message)
-    return Outcome(scenario, result, tuple(unknown + summary["failures"]), by_action)
+    failures = tuple(m for messages in by_action.values() for m in messages)
+    return Outcome(scenario, result, failures, by_action)
 
 
 def duplicate_ids(scenarios: list[Scenario]) -> list[Problem]:
