@@ -1,16 +1,41 @@
-"""Shared fixtures: the bundled rulebase, and small rulebases written for one test."""
+"""Shared test set-up: Hypothesis profiles, the bundled rulebase, small rulebases for one test.
+
+Hypothesis profiles: `ci` (the default) is quick enough for every run; `thorough` searches
+much longer:
+    HYPOTHESIS_PROFILE=thorough python3 dev.py test tests/test_suite_properties.py
+No deadline in either: durable_rules' first use of a ruleset costs more than later uses,
+and speed is measured, never asserted.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from policyengine import bundled
 from policyengine.pipeline import load_rulebase
+
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=2000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))

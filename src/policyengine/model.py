@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Level = Literal["federal", "state", "county", "city"]
 Kind = Literal["law", "policy", "practice", "definition"]
@@ -160,14 +160,40 @@ class Registry(Strict):
 # ----------------------------------------------------------------- scenarios
 
 
-class Expectation(Strict):
-    """What the law should answer for one action: a scenario used as a test."""
+DecisionVerdict = Literal["required", "permitted", "prohibited", "contested", "not_addressed", "conflict"]
 
-    verdict: Literal["required", "permitted", "prohibited", "contested", "not_addressed"] | None = None
-    practice: Literal["does", "does_not", "unknown"] | None = None
+
+class DefeatExpectation(Strict):
+    """A rule that must be among the defeated, optionally by which doctrine and which rule.
+
+    Written either as a bare rule id or as `{rule: X, doctrine: Y, by: Z}`.
+    """
+
+    rule: RuleId
+    doctrine: Text | None = None
+    by: RuleId | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, data: Any) -> Any:
+        return {"rule": data} if isinstance(data, str) else data
+
+
+class Expectation(Strict):
+    """What the law should answer for one action: a scenario used as a test.
+
+    `decided_by` names rules that must be among the deciders (of the verdict or of the
+    practice); `defeated` rules that must be among the defeated (law or practice);
+    `sources_include` text that must appear in a deciding citation; `verdict_not`
+    verdicts the answer must not be (for invariants such as "never prohibited").
+    """
+
+    verdict: DecisionVerdict | None = None
+    verdict_not: list[DecisionVerdict] = []
+    practice: Literal["does", "does_not", "unknown", "conflict"] | None = None
     leaning: Verdict | None = None
     decided_by: list[RuleId] = []
-    defeated: list[RuleId] = []
+    defeated: list[DefeatExpectation] = []
     sources_include: list[Text] = []
 
 

@@ -11,9 +11,10 @@ import sys
 
 from policyengine import __version__
 from policyengine.cli import run as run_command
+from policyengine.cli import test as test_command
 from policyengine.errors import EngineError, InputError
 
-COMMANDS = [run_command]
+COMMANDS = [run_command, test_command]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,127 @@
+"""`policyengine test`: run scenario files' expectations as tests, outside pytest.
+
+Exit status: 0 all met; 1 an expectation failed, no scenario with expectations was
+found (with --fail-on-empty), coverage fell below --threshold, or a mutant survived
+(unless --report-only); 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from fractions import Fraction
+
+from policyengine import bundled
+from policyengine.engine import get_engine
+from policyengine.errors import InputError
+from policyengine.pipeline import load_rulebase
+from policyengine.testing.collection import (
+    duplicate_ids,
+    format_failure,
+    load_scenarios,
+    outcome_dict,
+    run_scenario,
+    with_expectations,
+)
+from policyengine.testing.coverage import coverage_dict, coverage_text, measure
+from policyengine.testing.mutations import mutation_dict, mutation_text, run_mutations
+
+
+def _threshold(text: str) -> Fraction:
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a percentage between 0 and 100")
+    return value
+
+
+def _shown(value: Fraction) -> int | float:
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "test",
+        help="run scenario expectations as tests (with coverage and mutation testing)",
+        description="Run every scenario with an `expect:` block (default: the bundled scenarios) and report "
+        "each expectation that fails, with expected versus actual and the trace.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or directories")
+    p.add_argument("--rules", metavar="DIR", help="rules directory (default: the bundled rules)")
+    p.add_argument("--engine", choices=["durable", "reference"], default=None, help="engine for the scenarios")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--fail-on-empty", action="store_true", help="exit 1 when no scenario with expectations is found")
+    p.add_argument("--coverage", action="store_true", help="report which rules the scenarios exercise")
+    p.add_argument(
+        "--threshold",
+        type=_threshold,
+        metavar="PERCENT",
+        help="with --coverage: exit 1 unless at least this share of rules is decisive in a scenario (exact)",
+    )
+    p.add_argument("--mutations", action="store_true", help="mutation-test the rulebase; exit 1 if a mutant survives")
+    p.add_argument("--report-only", action="store_true", help="with --mutations: report survivors but exit 0")
+    p.add_argument(
+        "--mutant-engine",
+        choices=["reference", "durable"],
+        default="reference",
+        help="engine for mutants (default: reference, the fast plain-Python evaluator)",
+    )
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.threshold is not None and not args.coverage:
+        raise InputError.at("policyengine test", None, "--threshold needs --coverage")
+    rulebase = load_rulebase(args.rules)
+    engine = get_engine(args.engine)
+    scenarios = load_scenarios(args.paths or [bundled.scenarios_dir()], rulebase)
+    tests = with_expectations(scenarios)
+    if duplicate := duplicate_ids(tests):
+        raise InputError(duplicate)
+    outcomes = [run_scenario(s, rulebase, engine) for s in tests]
+    failed = [o for o in outcomes if not o.passed]
+    status = 1 if failed else 0
+    if args.fail_on_empty and not tests:
+        status = 1
+    report: dict = {
+        "engine": engine.name,
+        "scenarios": [outcome_dict(o) for o in outcomes],
+        "summary": {
+            "files": len(scenarios),
+            "with_expectations": len(tests),
+            "passed": len(tests) - len(failed),
+            "failed": len(failed),
+        },
+    }
+    text: list[str] = [format_failure(o) + "\n" for o in failed]
+    if not tests:
+        text.append("no scenario with expectations found\n")
+    text.append(
+        f"{len(tests) - len(failed)} passed, {len(failed)} failed "
+        f"({len(tests)} scenario(s) with expectations, engine {engine.name})\n"
+    )
+    if args.coverage:
+        cov = measure(outcomes, rulebase)
+        report["coverage"] = coverage_dict(cov)
+        text.append(coverage_text(cov))
+        if args.threshold is not None:
+            ok = cov.meets(args.threshold)
+            report["coverage"]["threshold"] = _shown(args.threshold)
+            report["coverage"]["meets_threshold"] = ok
+            if not ok:
+                text.append(f"coverage is below the threshold of {_shown(args.threshold)}%\n")
+                status = 1
+    if args.mutations:
+        mreport = run_mutations(tests, rulebase, get_engine(args.mutant_engine))
+        report["mutations"] = mutation_dict(mreport)
+        text.append(mutation_text(mreport))
+        if mreport.survivors and not args.report_only:
+            status = 1
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write("".join(text))
+    return status

@@ -1,0 +1,125 @@
+"""pytest plugin: every scenario file with an `expect:` block is one test, named by its id.
+
+Enabled for this repository by `-p policyengine.testing.plugin` in pyproject.toml's
+pytest `addopts`. It collects `.yaml` files below the directories in the ini option
+`policyengine_scenarios` (default: `scenarios` and `tests/regressions`, relative to the
+root directory) and any `.yaml` file named on the command line. Scenarios run on the
+rules in `policyengine_rules` (default: the bundled rules) and the default engine
+(`--policyengine-engine reference` to choose another). A failure prints expected versus
+actual per action and the trace.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from policyengine import bundled
+from policyengine.engine import get_engine
+from policyengine.errors import InputError
+from policyengine.pipeline import Rulebase, load_rulebase, load_scenario
+from policyengine.testing.collection import Outcome, format_failure, run_scenario
+
+_RULEBASE = pytest.StashKey[Rulebase]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "policyengine_scenarios",
+        type="paths",
+        default=None,
+        help="directories whose scenario files are collected as tests (default: scenarios, tests/regressions)",
+    )
+    parser.addini("policyengine_rules", default="", help="rules directory for scenario tests (default: bundled)")
+    group = parser.getgroup("policyengine")
+    group.addoption(
+        "--policyengine-engine",
+        choices=["durable", "reference"],
+        default=None,
+        help="engine for scenario tests (default: durable_rules where it imports)",
+    )
+
+
+def _scenario_dirs(config: pytest.Config) -> list[Path]:
+    configured = config.getini("policyengine_scenarios")
+    if configured:
+        return [Path(p) for p in configured]
+    return [config.rootpath / "scenarios", config.rootpath / "tests" / "regressions"]
+
+
+def rulebase(config: pytest.Config) -> Rulebase:
+    """The rulebase scenario tests run on, loaded once per session."""
+    if _RULEBASE not in config.stash:
+        rules = config.getini("policyengine_rules")
+        root = config.rootpath / rules if rules else bundled.rules_dir()
+        config.stash[_RULEBASE] = load_rulebase(root)
+    return config.stash[_RULEBASE]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    inside = any(file_path.is_relative_to(d) for d in _scenario_dirs(parent.config))
+    if inside or parent.session.isinitpath(file_path):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    """A scenario file: one item if it has expectations, none otherwise."""
+
+    def collect(self):
+        try:
+            scenario = load_scenario(self.path, rulebase(self.config))
+        except InputError as exc:
+            # a failing item, not a collection error: one bad file must not stop the other tests
+            yield InvalidScenario.from_parent(self, name=self.path.stem, error=exc)
+            return
+        if scenario.head.expect:
+            yield ScenarioItem.from_parent(self, name=scenario.id, scenario=scenario)
+
+
+class InvalidScenario(pytest.Item):
+    """A scenario file that does not load: fails with its located errors."""
+
+    def __init__(self, *, error: InputError, **kwargs):
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        raise self.error
+
+    def repr_failure(self, excinfo, style=None):
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.path, 0, f"invalid scenario file {self.name}"
+
+
+class ScenarioFailed(Exception):
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+        super().__init__(outcome.id)
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario, **kwargs):
+        super().__init__(**kwargs)
+        self.scenario = scenario
+
+    def runtest(self) -> None:
+        engine = get_engine(self.config.getoption("policyengine_engine"))
+        outcome = run_scenario(self.scenario, rulebase(self.config), engine)
+        if not outcome.passed:
+            raise ScenarioFailed(outcome)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ScenarioFailed):
+            return format_failure(excinfo.value.outcome)
+        if isinstance(excinfo.value, InputError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, 0, f"scenario {self.name}"
