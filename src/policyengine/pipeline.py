@@ -112,6 +112,19 @@ def load_scenario(path: str | Path, rulebase: Rulebase) -> Scenario:
     return check_scenario(_load(Path(path)), rulebase.vocabulary, rulebase.registry)
 
 
+def load_scenarios(paths: list[str | Path], rulebase: Rulebase) -> list[Scenario]:
+    """Every scenario below `paths`; all located problems of all files raised together."""
+    scenarios, problems = [], []
+    for path in scenario_files(paths):
+        try:
+            scenarios.append(load_scenario(path, rulebase))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return scenarios
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """One scenario evaluated: the facts used, what fired, and the decisions."""

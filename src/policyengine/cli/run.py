@@ -10,7 +10,7 @@ from policyengine import bundled
 from policyengine.engine import get_engine
 from policyengine.errors import InputError, Problem
 from policyengine.expect import check_expectations
-from policyengine.pipeline import evaluate, load_rulebase, load_scenario, scenario_files
+from policyengine.pipeline import evaluate, load_rulebase, load_scenarios, scenario_files
 from policyengine.report import RENDERERS, evaluation_dict
 from policyengine.report.counties import render_county_table
 
@@ -67,14 +67,7 @@ def main(args: argparse.Namespace) -> int:
     paths = scenario_files(args.scenarios or [bundled.scenarios_dir()])
     if not paths:
         raise InputError([Problem(" ".join(args.scenarios) or "scenarios", None, "no scenario files found")])
-    scenarios, problems = [], []
-    for path in paths:
-        try:
-            scenarios.append(load_scenario(path, rulebase))
-        except InputError as exc:
-            problems += exc.problems
-    if problems:
-        raise InputError(problems)
+    scenarios = load_scenarios(paths, rulebase)
     if args.county is not None:
         return _run_counties(args, rulebase, engine, scenarios)
     results, failed = [], 0

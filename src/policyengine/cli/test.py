@@ -15,11 +15,10 @@ from fractions import Fraction
 from policyengine import bundled
 from policyengine.engine import get_engine
 from policyengine.errors import InputError
-from policyengine.pipeline import load_rulebase
+from policyengine.pipeline import load_rulebase, load_scenarios
 from policyengine.testing.collection import (
     duplicate_ids,
     format_failure,
-    load_scenarios,
     outcome_dict,
     run_scenario,
     with_expectations,

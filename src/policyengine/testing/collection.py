@@ -9,14 +9,13 @@ facts derived), so that a lawyer who changed a rule sees which outcome moved and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from policyengine.engine import Engine
-from policyengine.errors import InputError, Problem
+from policyengine.errors import Problem
 from policyengine.expect import actual_summary, expected_summary, failures_by_action
 from policyengine.model import Scenario
-from policyengine.pipeline import Rulebase, evaluate, load_scenario, scenario_files
+from policyengine.pipeline import Rulebase, evaluate
 from policyengine.report import evaluation_dict
 
 
@@ -36,19 +35,6 @@ class Outcome:
     @property
     def id(self) -> str:
         return self.scenario.id
-
-
-def load_scenarios(paths: list[str | Path], rulebase: Rulebase) -> list[Scenario]:
-    """Every scenario below `paths`; all located problems of all files raised together."""
-    scenarios, problems = [], []
-    for path in scenario_files(paths):
-        try:
-            scenarios.append(load_scenario(path, rulebase))
-        except InputError as exc:
-            problems += exc.problems
-    if problems:
-        raise InputError(problems)
-    return scenarios
 
 
 def with_expectations(scenarios: list[Scenario]) -> list[Scenario]:
