@@ -71,9 +71,12 @@ class Source(Strict):
 
 
 class Review(Strict):
+    """Review status; `hash` is the rule's content hash at approval (see review.py)."""
+
     status: ReviewStatus
     reviewer: Text | None = None
     date: dt.date | None = None
+    hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")] | None = None
     note: Text | None = None
 
 

@@ -10,10 +10,11 @@ import argparse
 import sys
 
 from policyengine import __version__
+from policyengine.cli import check as check_command
 from policyengine.cli import run as run_command
 from policyengine.errors import EngineError, InputError
 
-COMMANDS = [run_command]
+COMMANDS = [run_command, check_command]
 
 
 class _Parser(argparse.ArgumentParser):
