@@ -501,18 +501,19 @@ class Explorer:
         return out
 
     def places(self, rules: list[Rule], days: list[dt.date]) -> list[tuple[str, str]]:
-        """(county, city) pairs: the rules' own scope, else the default county, plus one county per
+        """(county, city) pairs: the rules' own scopes, the default county, and one county per
         distinct set of registry facts when the rules depend on the registry."""
         cities = {c.name: c.county for c in self.rb.registry.cities}
+        out: list[tuple[str, str]] = []
         for r in rules:
-            if r.jurisdiction.level == "city":
-                return [(cities[r.jurisdiction.city], r.jurisdiction.city)]
-        for r in rules:
-            if r.jurisdiction.level == "county":
-                return [(r.jurisdiction.county, "none")]
-        out = [(self.default_county, "none")]
+            j = r.jurisdiction
+            place = (cities[j.city], j.city) if j.level == "city" else (j.county, "none") if j.county else None
+            if place and place not in out:
+                out.append(place)
+        if (self.default_county, "none") not in out:
+            out.append((self.default_county, "none"))
         if self.registry_relevant(rules):
-            seen = {tuple(repr(registry_facts(self.rb.registry, self.default_county, d)) for d in days)}
+            seen = {tuple(repr(registry_facts(self.rb.registry, c, d)) for d in days) for c, _ in out}
             for county in self.rb.counties:
                 sig = tuple(repr(registry_facts(self.rb.registry, county, d)) for d in days)
                 if sig not in seen:
