@@ -94,6 +94,15 @@ def condition_items(vocab: Vocabulary, cond: Condition | None) -> list:
         return [test_words(vocab, cond)]
     if isinstance(cond, Not):
         return [("None of the following:", condition_items(vocab, cond.item))]
+    same = {c.fact for c in cond.items if isinstance(c, Test)}
+    ops = {c.op for c in cond.items if isinstance(c, Test)}
+    if len(same) == 1 and all(isinstance(c, Test) for c in cond.items) and len(cond.items) > 1:
+        fact = same.pop()
+        values = ", ".join(value_words(vocab, fact, c.value) for c in cond.items)
+        if isinstance(cond, AnyOf) and ops == {"eq"}:
+            return [f"{fact_words(vocab, fact)} is one of: {values}"]
+        if isinstance(cond, AllOf) and ops == {"neq"}:
+            return [f"{fact_words(vocab, fact)} is none of: {values}"]
     inner = [i for c in cond.items for i in condition_items(vocab, c)]
     if isinstance(cond, AllOf):
         return [("All of the following:", inner)]

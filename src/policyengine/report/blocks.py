@@ -26,7 +26,7 @@ class Para:
 class Items:
     """A bullet list; an item may carry nested items."""
 
-    items: list[str | tuple[str, Items]]
+    items: list[str | tuple[str, Items | list]]
 
 
 @dataclass
@@ -49,7 +49,8 @@ class Doc:
 # ----------------------------------------------------------------- Markdown
 
 
-def _md_items(items: Items, depth: int) -> list[str]:
+def _md_items(items: Items | list, depth: int) -> list[str]:
+    items = items if isinstance(items, Items) else Items(items)
     out = []
     for item in items.items:
         text, sub = (item, None) if isinstance(item, str) else item
@@ -93,7 +94,8 @@ def _inline(text: str) -> str:
     return _BOLD.sub(r"<strong>\1</strong>", text)
 
 
-def _html_items(items: Items) -> list[str]:
+def _html_items(items: Items | list) -> list[str]:
+    items = items if isinstance(items, Items) else Items(items)
     out = ["<ul>"]
     for item in items.items:
         text, sub = (item, None) if isinstance(item, str) else item
