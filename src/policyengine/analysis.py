@@ -484,7 +484,10 @@ class Explorer:
         in_force = tuple(r.id for r in self.rb.rules if r.in_force.covers(day))
         agreements = tuple(i for i, a in enumerate(self.rb.registry.agreements) if a.in_force.covers(day))
         tests = tuple(
-            _holds_date(t, iso) for r in self.rb.rules for t in _tests(self.compiled[r.id].condition) if t.fact == "date"
+            _holds_date(t, iso)
+            for r in self.rb.rules
+            for t in _tests(self.compiled[r.id].condition)
+            if t.fact == "date"
         )
         return in_force, agreements, tests
 
@@ -708,7 +711,9 @@ class Explorer:
                 for x in (*d.defeated, *d.practice_defeated):
                     if x.rule == rule.id and x.doctrine not in ("not in force", "does not bind this agency"):
                         seen[(x.by, x.doctrine)] = None
-        shown = [f"{doctrine} by {by}" if by else doctrine for by, doctrine in sorted(seen, key=lambda k: (k[1], k[0] or ""))]
+        shown = [
+            f"{doctrine} by {by}" if by else doctrine for by, doctrine in sorted(seen, key=lambda k: (k[1], k[0] or ""))
+        ]
         return "; ".join(shown[:3]) or "no explored scenario lets it decide"
 
     def _limit(self, rule: Rule, what: str) -> Finding:

@@ -13,7 +13,7 @@ from pathlib import Path
 from policyengine.model import Rule
 from policyengine.pipeline import Rulebase
 from policyengine.report.blocks import Doc, Heading, Items, Para, SourceBlock
-from policyengine.wording import condition_items, conclusion_words, fact_words, in_force_words
+from policyengine.wording import conclusion_words, condition_items, fact_words, in_force_words
 
 DOC_SECTION = "Minnesota Department of Corrections"
 

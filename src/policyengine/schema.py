@@ -51,7 +51,13 @@ def _test_schema(rb: Rulebase, fact: str) -> dict[str, Any]:
         "description": spec.meaning,
         "anyOf": [
             value,
-            {"type": "object", "properties": ops, "additionalProperties": False, "minProperties": 1, "maxProperties": 1},
+            {
+                "type": "object",
+                "properties": ops,
+                "additionalProperties": False,
+                "minProperties": 1,
+                "maxProperties": 1,
+            },
         ],
     }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policyengine.model import AllOf, AnyOf, Condition, Conclusion, Not, Rule, Test, Vocabulary
+from policyengine.model import AllOf, AnyOf, Conclusion, Condition, Not, Rule, Test, Vocabulary
 from policyengine.resolve import (
     CONFLICT_ABOVE,
     LEX_SPECIALIS,

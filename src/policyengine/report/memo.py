@@ -63,9 +63,7 @@ class _Memo:
             elif kind == "derived":
                 by = self.ev.firing.derived.get(fact)
                 derived.append(
-                    f"{line}, derived by " + ", ".join(f"`{r}`" for r in by)
-                    if by
-                    else f"{line}: no definition applied"
+                    f"{line}, derived by " + ", ".join(f"`{r}`" for r in by) if by else f"{line}: no definition applied"
                 )
         out: list = [Heading(2, "Facts"), Para("Stated in the scenario:"), Items(stated)]
         county = self.ev.county
@@ -73,7 +71,9 @@ class _Memo:
             out += [Para(f"From the jurisdiction registry ({county} County on {self.ev.date.isoformat()}):")]
             out.append(Items(registry))
         else:
-            out.append(Para(f"The registry records no agreement between {county} County and ICE in force on that date."))
+            out.append(
+                Para(f"The registry records no agreement between {county} County and ICE in force on that date.")
+            )
         if derived:
             out += [Para("Derived by definitions:"), Items(derived)]
         out.append(Para("Every other fact takes the vocabulary's default."))
@@ -146,8 +146,12 @@ class _Memo:
             for rid in d.decided_by:
                 rule = rules[rid]
                 doc.add(Heading(3, self.rule_label(rule)))
-                doc.add(Para(f"It concludes {conclusion_words(vocab, rule, _conclusion(rule, d.action))}; "
-                             f"{in_force_words(rule)}"))
+                doc.add(
+                    Para(
+                        f"It concludes {conclusion_words(vocab, rule, _conclusion(rule, d.action))}; "
+                        f"{in_force_words(rule)}"
+                    )
+                )
                 doc.add(Para("Sources:"), *self.sources(rule))
                 doc.add(Para("How its conditions met the facts:"), self.how_met(rule))
         if d.conflict:
@@ -175,8 +179,10 @@ class _Memo:
         doc.add(Heading(2, "Practice"), Para(f"**{d.practice}**. {PRACTICE_WORDS[d.practice]}"))
         for rid in (*d.practice_by, *d.practice_conflict):
             rule = rules[rid]
-            doc.add(Heading(3, self.rule_label(rule)), Para(f"It says: {self.verdict_of(rule, d.action)}; "
-                                                             f"{in_force_words(rule)}"))
+            doc.add(
+                Heading(3, self.rule_label(rule)),
+                Para(f"It says: {self.verdict_of(rule, d.action)}; {in_force_words(rule)}"),
+            )
             doc.add(*self.sources(rule))
         for flag in d.flags:
             doc.add(Para(f"**Flag:** {flag.replace('_', ' ')}."))
@@ -188,9 +194,11 @@ class _Memo:
         if d.verdict == "not_addressed":
             return f"{when}, no rule in force addresses `{d.action}`."
         if d.verdict == "conflict":
-            return f"{when}, the law on `{d.action}` is unresolved: " + " and ".join(
-                f"`{r}`" for r in d.conflict
-            ) + " disagree."
+            return (
+                f"{when}, the law on `{d.action}` is unresolved: "
+                + " and ".join(f"`{r}`" for r in d.conflict)
+                + " disagree."
+            )
         cites = []
         for rid in d.decided_by:
             for s in rules[rid].sources:
