@@ -405,6 +405,7 @@ class Explorer:
             for fact in rule.derives:
                 self.definers.setdefault(fact, []).append(rule)
         self.cache: dict[_Point, Any] = {}
+        self.views: dict[frozenset[str], Explorer] = {}
         scoped = {r.jurisdiction.county for r in rb.rules if r.jurisdiction.county}
         scoped |= {c.county for c in rb.registry.cities if any(r.jurisdiction.city == c.name for r in rb.rules)}
         plain = [c for c in rb.counties if c not in scoped]
@@ -585,6 +586,18 @@ class Explorer:
     def run(self) -> list[Finding]:
         return self.conflicts() + self.usefulness()
 
+    def view(self, actions: set[str]) -> Explorer:
+        """An explorer over only the rules that decide these actions, plus every definition.
+
+        A decision on an action depends only on the rules concluding it and on derived facts,
+        so the answers are the same as with the whole rulebase, and the search is smaller
+        (fewer dates where something changes, fewer classes of agencies)."""
+        key = frozenset(actions)
+        if key not in self.views:
+            rules = tuple(r for r in self.rb.rules if r.kind == "definition" or key & {c.action for c in r.conclusions})
+            self.views[key] = Explorer(Rulebase(self.rb.root, self.vocab, self.rb.registry, rules))
+        return self.views[key]
+
     def pairs(self) -> Iterator[tuple[Rule, Rule, str, bool]]:
         """Same-level rule pairs that disagree on an action, could meet, and neither overrides the other."""
         rules = sorted((r for r in self.rb.rules if r.kind != "definition"), key=lambda r: r.id)
@@ -609,7 +622,8 @@ class Explorer:
                 group = d.conflict if is_law else d.practice_conflict
                 return a.id in group and b.id in group
 
-            point, finished = self.search([a, b], set(a.binds) & set(b.binds), _overlap(a, b), found)
+            view = self.view({action})
+            point, finished = view.search([a, b], set(a.binds) & set(b.binds), _overlap(a, b), found)
             if point is None:
                 if not finished:
                     out.append(self._limit(a, f"conflict between '{a.id}' and '{b.id}' on '{action}'"))
@@ -618,7 +632,7 @@ class Explorer:
             cb = next(c for c in b.conclusions if c.action == action)
             what = "law" if is_law else "practice"
             ident = f"conflict.{action}.{a.id}.{b.id}".replace("_", "-")
-            scenario = self.scenario(point, ident[:120], f"Counterexample: {a.id} and {b.id} disagree on {action}")
+            scenario = view.scenario(point, ident[:120], f"Counterexample: {a.id} and {b.id} disagree on {action}")
             changed = len(point.varied)
             message = (
                 f"unresolved {what} conflict on '{action}': '{a.id}' ({_says(ca)}) and '{b.id}' ({_says(cb)}) "
@@ -634,7 +648,7 @@ class Explorer:
         out = []
         for rule in sorted(self.rb.rules, key=lambda r: r.id):
             if rule.kind == "definition":
-                point, finished = self.search(
+                point, finished = self.view(set()).search(
                     [rule],
                     set(rule.binds) or set(self.vocab.facts["agency"].values or {}),
                     (rule.in_force.start, rule.in_force.until),
@@ -660,6 +674,7 @@ class Explorer:
                 and _same_place(r, rule)
             ]
             window = (rule.in_force.start, rule.in_force.until)
+            view = self.view(actions)
 
             def decisive(ev, rule=rule, actions=actions) -> bool:
                 if rule.id not in ev.firing.fired or ev.agency not in rule.binds:
@@ -673,7 +688,7 @@ class Explorer:
                         return True
                 return False
 
-            fires = self.search([rule], set(rule.binds), window, lambda ev, rule=rule: rule.id in ev.firing.fired)
+            fires = view.search([rule], set(rule.binds), window, lambda ev, rule=rule: rule.id in ev.firing.fired)
             if fires[0] is None:
                 if fires[1]:
                     out.append(
@@ -688,7 +703,7 @@ class Explorer:
                 else:
                     out.append(self._limit(rule, f"whether '{rule.id}' ever applies"))
                 continue
-            point, finished = self.search([rule, *rivals], set(rule.binds), window, decisive)
+            point, finished = view.search([rule, *rivals], set(rule.binds), window, decisive)
             if point is None and finished:
                 out.append(
                     Finding(
@@ -696,7 +711,7 @@ class Explorer:
                         rule.file,
                         rule.line,
                         f"'{rule.id}' is never decisive: wherever it applies, another rule defeats it "
-                        f"({self._defeaters(rule)})",
+                        f"({view._defeaters(rule)})",
                         (rule.id,),
                     )
                 )

@@ -125,9 +125,9 @@ def _matches(wanted: str, rule: Rule) -> bool:
     wanted = wanted.strip().lower()
     j = rule.jurisdiction
     names = {j.level, jurisdiction_label(rule).lower()}
-    if j.county:
+    if j.level == "county":
         names.add(j.county.lower())
-    if j.city:
+    if j.level == "city":
         names.add(j.city.lower())
     return wanted in names
 

@@ -42,9 +42,10 @@ def _wanted(rule: Rule, wanted: str | None) -> bool:
     if heading == DOC_SECTION:
         names |= {"doc", "department of corrections"}
         names.discard("state")
-    for name in (j.county, j.city):
-        if name:
-            names |= {name.lower(), f"{name.lower()} county"}
+    if j.level == "county":
+        names |= {j.county.lower(), f"{j.county.lower()} county"}
+    if j.level == "city":
+        names.add(j.city.lower())
     return w in names
 
 
