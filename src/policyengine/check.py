@@ -236,6 +236,7 @@ class _RuleChecker:
             sources=tuple(raw.sources),
             review=raw.review,
             notes=raw.notes,
+            reference=raw.reference,
             file=self.doc.file,
             line=self.doc.line((*at, "id")),
         )

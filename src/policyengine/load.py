@@ -42,8 +42,13 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader; documents are built by `_build` below, not by PyYAML's constructors."""
 
 
+STANDARD_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
     doc.lines.setdefault(path, node.start_mark.line + 1)
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in STANDARD_TAGS:
+        raise InputError.at(doc.file, node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:

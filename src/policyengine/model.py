@@ -105,6 +105,7 @@ class RawRule(Strict):
     sources: list[Source] = Field(min_length=1)
     review: Review
     notes: Text | None = None
+    reference: Literal["hold_limit_48_hours"] | None = None
 
 
 class Jurisdiction(Strict):
@@ -192,6 +193,8 @@ class ScenarioHead(Strict):
 class Test:
     """A leaf condition: one fact compared with one value (`op` is eq, neq, lt, lte, gt, gte)."""
 
+    __test__ = False  # not a pytest test class
+
     fact: str
     op: str
     value: Any
@@ -246,6 +249,7 @@ class Rule:
     notes: str | None
     file: str
     line: int | None
+    reference: str | None = None
 
     @property
     def is_law(self) -> bool:

@@ -128,7 +128,9 @@ def _resolve_law(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str
         answers = {(c.value, c.leaning) for _, c in eligible}
         if len(answers) > 1:
             s.conflict = [r for r, _ in eligible]
-            s.verdict = "conflict"
+            for old in s.deciders:  # the open higher verdict is narrowed, but to no single answer
+                s.defeat(old, None, NARROWED)
+            s.verdict, s.deciders, s.leaning, s.question = "conflict", [], None, None
             continue
         c0 = eligible[0][1]
         for old in s.deciders:

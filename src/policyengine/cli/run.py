@@ -12,6 +12,7 @@ from policyengine.errors import InputError, Problem
 from policyengine.expect import check_expectations
 from policyengine.pipeline import evaluate, load_rulebase, load_scenario, scenario_files
 from policyengine.report import RENDERERS, evaluation_dict
+from policyengine.report.counties import render_county_table
 
 
 def _date(text: str) -> dt.date:
@@ -45,6 +46,18 @@ def register(sub) -> None:
         default=None,
         help="rule engine (default: durable_rules where it imports)",
     )
+    p.add_argument(
+        "--county",
+        metavar="NAME|all",
+        help="evaluate in this county instead of the scenario's; 'all' gives one row per county",
+    )
+    p.add_argument(
+        "--action",
+        action="append",
+        metavar="ACTION",
+        help="with --county all: the actions to show (default: hold_beyond_release, "
+        "notify_release, transfer_at_release); repeat for more",
+    )
     p.set_defaults(handler=main)
 
 
@@ -62,6 +75,8 @@ def main(args: argparse.Namespace) -> int:
             problems += exc.problems
     if problems:
         raise InputError(problems)
+    if args.county is not None:
+        return _run_counties(args, rulebase, engine, scenarios)
     results, failed = [], 0
     for scenario in scenarios:
         ev = evaluate(scenario, rulebase, engine, as_of=args.as_of)
@@ -75,4 +90,37 @@ def main(args: argparse.Namespace) -> int:
     if failed:
         print(f"policyengine: {failed} scenario(s) did not meet their expectations", file=sys.stderr)
         return 1
+    return 0
+
+
+DEFAULT_COUNTY_ACTIONS = ["hold_beyond_release", "notify_release", "transfer_at_release"]
+
+
+def _run_counties(args, rulebase, engine, scenarios) -> int:
+    """Each scenario once per county (or in one named county); expectations are not checked."""
+    if args.county == "all":
+        counties = rulebase.counties
+    elif args.county in rulebase.counties:
+        counties = [args.county]
+    else:
+        raise InputError([Problem("--county", None, f"'{args.county}' is not a Minnesota county in the registry")])
+    actions = args.action or DEFAULT_COUNTY_ACTIONS
+    unknown = [a for a in actions if a not in rulebase.actions]
+    if unknown:
+        raise InputError([Problem("--action", None, f"'{unknown[0]}' is not an action in the vocabulary")])
+    fips = {c.name: c.fips for c in rulebase.registry.counties}
+    out = []
+    for scenario in scenarios:
+        results = []
+        for county in counties:
+            result = evaluation_dict(evaluate(scenario, rulebase, engine, args.as_of, county), rulebase, args.explain)
+            result["jurisdiction"]["fips"] = fips[county]
+            results.append(result)
+        if args.format == "json":
+            out.append(RENDERERS["json"](results if len(counties) > 1 else results[:1]))
+        elif len(counties) == 1:
+            out.append(RENDERERS[args.format](results))
+        else:
+            out.append(render_county_table(results, actions, args.format))
+    sys.stdout.write("\n".join(out))
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from policyengine.deadline import hold_limit_dict
 from policyengine.model import Rule
 from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.report.trace import trace_dict
@@ -26,7 +27,7 @@ def source_list(rules: list[Rule]) -> list[dict[str, Any]]:
     return out
 
 
-def decision_dict(d: Decision, rulebase: Rulebase) -> dict[str, Any]:
+def decision_dict(d: Decision, rulebase: Rulebase, ev: Evaluation | None = None) -> dict[str, Any]:
     rules = rulebase.by_id
     out: dict[str, Any] = {
         "action": d.action,
@@ -54,6 +55,9 @@ def decision_dict(d: Decision, rulebase: Rulebase) -> dict[str, Any]:
         out["practice_defeated"] = [{"rule": x.rule, "by": x.by, "doctrine": x.doctrine} for x in d.practice_defeated]
     if d.flags:
         out["flags"] = list(d.flags)
+    involved = [*d.decided_by, *d.concurring, *(x.rule for x in d.defeated)]
+    if ev is not None and any(rules[r].reference == "hold_limit_48_hours" for r in involved):
+        out["federal_hold_limit"] = hold_limit_dict(ev.date, ev.scenario.head.time)
     return out
 
 
@@ -69,7 +73,7 @@ def evaluation_dict(ev: Evaluation, rulebase: Rulebase, explain: bool = False) -
         "date": ev.date.isoformat(),
         "jurisdiction": jurisdiction,
         "engine": ev.engine,
-        "decisions": [decision_dict(d, rulebase) for d in ev.decisions],
+        "decisions": [decision_dict(d, rulebase, ev) for d in ev.decisions],
     }
     if explain:
         out["trace"] = trace_dict(ev, rulebase)

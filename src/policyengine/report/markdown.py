@@ -48,6 +48,15 @@ def render_one(result: dict[str, Any]) -> str:
             for x in d["defeated"]:
                 by = f" by `{x['by']}`" if x["by"] else ""
                 out.append(f"  - `{x['rule']}`: {x['doctrine']}{by}")
+        limit = d.get("federal_hold_limit")
+        if limit and "latest_hold_until" in limit:
+            out.append("")
+            out.append(
+                f"Federal reference ({limit['basis']}): the detainer asks for a hold of at most 48 hours "
+                f"excluding weekends and federal holidays, from {limit['release_time']} to "
+                f"{limit['latest_hold_until']} (skipping {', '.join(limit['excluded_days']) or 'no days'}). "
+                + limit["note"]
+            )
         out.append("")
         out.append(f"Practice: **{d['practice']}**")
         if d.get("practice_sources"):

@@ -25,17 +25,23 @@ def _basis(d: dict[str, Any]) -> list[str]:
         lines.append("practice: " + d["practice_sources"][0]["cite"])
     for flag in d.get("flags", []):
         lines.append("FLAG: " + flag.replace("_", " "))
+    limit = d.get("federal_hold_limit")
+    if limit and "latest_hold_until" in limit:
+        lines.append(
+            f"federal 48-hour reference ({limit['basis']}): a hold requested at release "
+            f"{limit['release_time']} would end by {limit['latest_hold_until']}"
+        )
     return lines
 
 
 def render_one(result: dict[str, Any]) -> str:
     j = result["jurisdiction"]
     place = f"{j['county']} County" + (f", {j['city']}" if j.get("city") else "")
-    out = [result.get("title", result["scenario"])]
-    out.append(f"  {result['scenario']} | {result['date']} | {place} | agency: {j['agency']}")
-    out.append(f"  engine: {result['engine']}")
+    out = textwrap.wrap(result.get("title", result["scenario"]), WIDTH, subsequent_indent="  ")
+    meta = f"{result['scenario']} | {result['date']} | {place} | agency: {j['agency']} | engine: {result['engine']}"
+    out += textwrap.wrap(meta, WIDTH, initial_indent="  ", subsequent_indent="  ")
     out.append("")
-    out.append(f"  {'ACTION':<{ACTION_W}}{'VERDICT':<{VERDICT_W}}{'PRACTICE':<{PRACTICE_W}}")
+    out.append(f"  {'ACTION':<{ACTION_W}}{'VERDICT':<{VERDICT_W}}PRACTICE")
     indent = " " * 6
     for d in result["decisions"]:
         out.append(f"  {d['action']:<{ACTION_W}}{d['verdict']:<{VERDICT_W}}{d['practice']:<{PRACTICE_W}}".rstrip())

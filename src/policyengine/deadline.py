@@ -1,0 +1,66 @@
+"""The federal 48-hour reference for a detainer's hold request.
+
+8 C.F.R. § 287.7(d) asks the agency to "maintain custody of the alien for a period not
+to exceed 48 hours, excluding Saturdays, Sundays, and holidays". This computes the
+latest moment that period would reach, counted from the time the person would otherwise
+be released. It is information only: in Minnesota such a hold is prohibited (Esparza;
+Att'y Gen. Op. Feb. 6, 2025). Holidays are United States federal holidays, including
+observed days, from the maintained `holidays` library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import holidays
+
+HOLD_LIMIT = dt.timedelta(hours=48)
+BASIS = "8 C.F.R. § 287.7(d)"
+
+
+@dataclass(frozen=True)
+class HoldLimit:
+    release: dt.datetime
+    latest: dt.datetime
+    excluded_days: tuple[tuple[dt.date, str], ...]
+
+
+def _excluded(day: dt.date, federal: holidays.HolidayBase) -> str | None:
+    if day.weekday() == 5:
+        return "Saturday"
+    if day.weekday() == 6:
+        return "Sunday"
+    return federal.get(day)
+
+
+def federal_hold_limit(release: dt.datetime) -> HoldLimit:
+    """48 hours from `release`, not counting Saturdays, Sundays and federal holidays."""
+    federal = holidays.US(years=range(release.year, release.year + 2))
+    remaining, moment, skipped = HOLD_LIMIT, release, []
+    while True:
+        midnight = dt.datetime.combine(moment.date() + dt.timedelta(days=1), dt.time())
+        reason = _excluded(moment.date(), federal)
+        if reason:
+            skipped.append((moment.date(), reason))
+            moment = midnight
+            continue
+        if moment + remaining <= midnight:
+            return HoldLimit(release, moment + remaining, tuple(skipped))
+        remaining -= midnight - moment
+        moment = midnight
+
+
+def hold_limit_dict(day: dt.date, time: str | None) -> dict:
+    """The reference as the JSON contract shows it; without a release time, no timestamp."""
+    if time is None:
+        return {"basis": BASIS, "note": "The scenario gives no release time; no limit computed."}
+    limit = federal_hold_limit(dt.datetime.combine(day, dt.time.fromisoformat(time)))
+    return {
+        "basis": BASIS,
+        "release_time": limit.release.isoformat(timespec="minutes"),
+        "latest_hold_until": limit.latest.isoformat(timespec="minutes"),
+        "excluded_days": [f"{d.isoformat()} ({why})" for d, why in limit.excluded_days],
+        "note": "Federal reference only: it says how long the detainer asks the agency to hold, "
+        "not that a hold is lawful here.",
+    }

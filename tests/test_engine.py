@@ -1,0 +1,73 @@
+"""Stages 4-5: the compiled form and the durable_rules adapter."""
+
+import datetime as dt
+import json
+
+from policyengine.compile import holds, normalize
+from policyengine.engine import DurableEngine, ReferenceEngine, durable_pattern
+from policyengine.model import AllOf, AnyOf, Not, Scenario, ScenarioHead, Test
+from policyengine.pipeline import evaluate, load_scenario
+from policyengine.report import evaluation_dict
+from tests.conftest import ROOT
+
+DOC = ROOT / "scenarios" / "doc-release-detainer-no-warrant.yaml"
+
+
+def test_not_is_pushed_to_the_leaves():
+    cond = Not(AllOf((Test("a", "eq", "x"), AnyOf((Test("b", "lt", dt.date(2020, 1, 1)), Test("c", "eq", True))))))
+    assert normalize(cond) == AnyOf(
+        (
+            Test("a", "neq", "x"),
+            AllOf((Test("b", "gte", "2020-01-01"), Test("c", "neq", True))),
+        )
+    )
+
+
+def test_durable_pattern_puts_the_operator_first():
+    cond = AllOf((Test("place.county", "eq", "Hennepin"), Test("date", "gte", "2019-09-23")))
+    assert durable_pattern(cond) == {
+        "$and": [{"t": "scenario"}, {"$and": [{"place__county": "Hennepin"}, {"$gte": {"date": "2019-09-23"}}]}]
+    }
+    assert durable_pattern(None) == {"t": "scenario"}
+
+
+def test_reference_semantics_are_strict_about_types():
+    assert not holds(Test("x", "eq", 1), {"x": True})
+    assert holds(Test("x", "neq", 1), {"x": "1"})
+    assert not holds(Test("x", "lt", 10), {"x": "9"})
+
+
+def test_both_engines_fire_the_same_rules_on_every_bundled_scenario(rulebase):
+    for path in sorted((ROOT / "scenarios").rglob("*.yaml")):
+        scenario = load_scenario(path, rulebase)
+        for county in rulebase.counties[::9]:
+            a = evaluate(scenario, rulebase, DurableEngine(), county=county).firing
+            b = evaluate(scenario, rulebase, ReferenceEngine(), county=county).firing
+            assert (a.fired, a.derived, a.facts) == (b.fired, b.derived, b.facts), (path.name, county)
+
+
+def test_a_hundred_evaluations_give_byte_identical_json(rulebase):
+    scenario = load_scenario(DOC, rulebase)
+    outputs = {
+        json.dumps(evaluation_dict(evaluate(scenario, rulebase, DurableEngine()), rulebase, True)) for _ in range(100)
+    }
+    assert len(outputs) == 1
+
+
+def test_ten_thousand_evaluations_in_one_process(rulebase):
+    """The 1,024-live-session trap is designed out: each evaluation deletes its state."""
+    engine = DurableEngine()
+    head = ScenarioHead(id="load", title="load", date=dt.date(2026, 2, 10))
+    verdicts = set()
+    details = ["I-247A", "none", "I-247N", "I-247"]
+    for i in range(10_000):
+        facts = {
+            "date": head.date,
+            "agency": "county_jail",
+            "place.county": rulebase.counties[i % 87],
+            "immigration.detainer": details[i % 4],
+        }
+        ev = evaluate(Scenario(head, facts, "load"), rulebase, engine)
+        verdicts.add(next(d.verdict for d in ev.decisions if d.action == "hold_beyond_release"))
+    assert verdicts == {"prohibited", "not_addressed"}
+    assert DurableEngine._collect == {}

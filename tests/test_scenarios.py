@@ -1,0 +1,29 @@
+"""Every bundled scenario meets its expectations, on both engines, with identical JSON."""
+
+import json
+
+import pytest
+
+from policyengine.engine import DurableEngine, ReferenceEngine
+from policyengine.expect import check_expectations
+from policyengine.pipeline import evaluate, load_scenario
+from policyengine.report import evaluation_dict
+from tests.conftest import ROOT, SCENARIOS
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: str(p.relative_to(ROOT / "scenarios")))
+def test_scenario_expectations_on_both_engines(path, rulebase):
+    scenario = load_scenario(path, rulebase)
+    assert scenario.head.expect, f"{path.name} has no expectations"
+    outputs = {}
+    for engine in (DurableEngine(), ReferenceEngine()):
+        result = evaluation_dict(evaluate(scenario, rulebase, engine), rulebase, explain=True)
+        summary = check_expectations(scenario.head.expect, result)
+        assert summary["failures"] == [], f"{engine.name}: {summary['failures']}"
+        result.pop("engine")
+        outputs[engine.name] = json.dumps(result, sort_keys=False)
+    assert outputs["durable_rules"] == outputs["reference"]
+
+
+def test_the_library_is_not_empty():
+    assert len(SCENARIOS) >= 6
