@@ -19,7 +19,8 @@ Verdict = Literal["required", "permitted", "prohibited", "contested"]
 PracticeValue = Literal["does", "does_not"]
 ReviewStatus = Literal["draft", "reviewed", "approved"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+RuleId = Annotated[str, StringConstraints(pattern=RULE_ID_PATTERN)]
 
 LEVEL_RANK = {"federal": 0, "state": 1, "county": 2, "city": 3}
 
@@ -71,9 +72,12 @@ class Source(Strict):
 
 
 class Review(Strict):
+    """Review status; `hash` is the rule's content hash at approval (see review.py)."""
+
     status: ReviewStatus
     reviewer: Text | None = None
     date: dt.date | None = None
+    hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")] | None = None
     note: Text | None = None
 
 
@@ -177,6 +181,12 @@ class DefeatExpectation(Strict):
     @classmethod
     def _bare_id(cls, data: Any) -> Any:
         return {"rule": data} if isinstance(data, str) else data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        """Editors must accept both spellings: a bare rule id, or the mapping."""
+        as_object = handler(core_schema)
+        return {"anyOf": [{"type": "string", "pattern": RULE_ID_PATTERN}, as_object]}
 
 
 class Expectation(Strict):

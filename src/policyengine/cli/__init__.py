@@ -10,11 +10,24 @@ import argparse
 import sys
 
 from policyengine import __version__
+from policyengine.cli import check as check_command
+from policyengine.cli import explain as explain_command
+from policyengine.cli import review as review_command
+from policyengine.cli import rules as rules_command
 from policyengine.cli import run as run_command
+from policyengine.cli import schema as schema_command
 from policyengine.cli import test as test_command
 from policyengine.errors import EngineError, InputError
 
-COMMANDS = [run_command, test_command]
+COMMANDS = [
+    run_command,
+    test_command,
+    check_command,
+    explain_command,
+    review_command,
+    rules_command,
+    schema_command,
+]
 
 
 class _Parser(argparse.ArgumentParser):

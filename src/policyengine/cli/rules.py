@@ -1,0 +1,33 @@
+"""`policyengine rules`: the printable rule book, per jurisdiction, in Markdown or HTML."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from policyengine.errors import InputError
+from policyengine.pipeline import load_rulebase
+from policyengine.report.blocks import RENDER
+from policyengine.rulebook import rulebook
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "rules",
+        help="print the rule book",
+        description="Every rule in words, by jurisdiction: title, conclusion, conditions, dates, "
+        "sources with quotes and links, review status.",
+    )
+    p.add_argument("--jurisdiction", metavar="X", help="federal, state, doc, a county or a city (e.g. Hennepin)")
+    p.add_argument("--format", choices=sorted(RENDER), default="markdown")
+    p.add_argument("--rules", metavar="DIR", help="rules directory (default: the bundled rules)")
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    rulebase = load_rulebase(args.rules)
+    doc = rulebook(rulebase, args.jurisdiction)
+    if args.jurisdiction and not any(True for _ in doc.blocks[2:]):
+        raise InputError.at("rules", None, f"no rules for jurisdiction '{args.jurisdiction}'")
+    sys.stdout.write(RENDER[args.format](doc))
+    return 0

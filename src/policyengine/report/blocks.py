@@ -1,0 +1,141 @@
+"""A tiny document model (headings, paragraphs, lists, quoted sources) rendered to Markdown or HTML.
+
+Memos and the rule book are built once as blocks, so both formats say exactly the same.
+Inline text may use `code` and **bold**; everything else is escaped in HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass
+class Para:
+    text: str
+
+
+@dataclass
+class Items:
+    """A bullet list; an item may carry nested items."""
+
+    items: list[str | tuple[str, Items | list]]
+
+
+@dataclass
+class SourceBlock:
+    cite: str
+    url: str
+    quote: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class Doc:
+    title: str
+    blocks: list = field(default_factory=list)
+
+    def add(self, *blocks) -> None:
+        self.blocks.extend(blocks)
+
+
+# ----------------------------------------------------------------- Markdown
+
+
+def _md_items(items: Items | list, depth: int) -> list[str]:
+    items = items if isinstance(items, Items) else Items(items)
+    out = []
+    for item in items.items:
+        text, sub = (item, None) if isinstance(item, str) else item
+        out.append("  " * depth + f"- {text}")
+        if sub is not None:
+            out += _md_items(sub, depth + 1)
+    return out
+
+
+def to_markdown(doc: Doc) -> str:
+    out: list[str] = []
+    for b in doc.blocks:
+        if isinstance(b, Heading):
+            out += ["#" * b.level + " " + b.text, ""]
+        elif isinstance(b, Para):
+            out += [b.text, ""]
+        elif isinstance(b, Items):
+            out += [*_md_items(b, 0), ""]
+        elif isinstance(b, SourceBlock):
+            if b.quote:
+                out.append(f"> {b.quote}")
+                out.append(">")
+                out.append(f"> — {b.cite}, <{b.url}>")
+            else:
+                out.append(f"{b.cite}, <{b.url}> (no quotation recorded)")
+            if b.note:
+                out += ["", f"*Note:* {b.note}"]
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------- HTML
+
+_CODE = re.compile(r"`([^`]+)`")
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+
+
+def _inline(text: str) -> str:
+    text = html.escape(text, quote=False)
+    text = _CODE.sub(r"<code>\1</code>", text)
+    return _BOLD.sub(r"<strong>\1</strong>", text)
+
+
+def _html_items(items: Items | list) -> list[str]:
+    items = items if isinstance(items, Items) else Items(items)
+    out = ["<ul>"]
+    for item in items.items:
+        text, sub = (item, None) if isinstance(item, str) else item
+        if sub is None:
+            out.append(f"<li>{_inline(text)}</li>")
+        else:
+            out += [f"<li>{_inline(text)}", *_html_items(sub), "</li>"]
+    out.append("</ul>")
+    return out
+
+
+def to_html(doc: Doc) -> str:
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{html.escape(doc.title)}</title>",
+        "<style>body{font-family:Georgia,serif;max-width:46em;margin:2em auto;line-height:1.45}"
+        "blockquote{border-left:3px solid #999;margin-left:0;padding-left:1em}code{font-size:90%}</style>",
+        "</head>",
+        "<body>",
+    ]
+    for b in doc.blocks:
+        if isinstance(b, Heading):
+            out.append(f"<h{b.level}>{_inline(b.text)}</h{b.level}>")
+        elif isinstance(b, Para):
+            out.append(f"<p>{_inline(b.text)}</p>")
+        elif isinstance(b, Items):
+            out += _html_items(b)
+        elif isinstance(b, SourceBlock):
+            link = f'<a href="{html.escape(b.url)}">{html.escape(b.cite)}</a>'
+            if b.quote:
+                out.append(f"<blockquote><p>{html.escape(b.quote)}</p><footer>— {link}</footer></blockquote>")
+            else:
+                out.append(f"<p>{link} (no quotation recorded)</p>")
+            if b.note:
+                out.append(f"<p><em>Note:</em> {_inline(b.note)}</p>")
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+RENDER = {"markdown": to_markdown, "html": to_html}
