@@ -18,6 +18,7 @@ DECISION = {
     "decided_by": ["mn.state.no-detainer-hold"],
     "sources": [{"rule": "mn.state.no-detainer-hold", "cite": "Esparza v. Nobles County", "url": "https://x.org"}],
     "defeated": [{"rule": "fed.detainer.hold-request", "by": "mn.state.no-detainer-hold", "doctrine": "lex superior"}],
+    "concurring": ["mn.county.nobles.permanent-injunction"],
     "practice_by": ["mn.county.hennepin.no-detainer-hold"],
     "practice_sources": [{"rule": "mn.county.hennepin.no-detainer-hold", "cite": "MPR News", "url": "https://x.org"}],
     "practice_defeated": [
@@ -43,6 +44,7 @@ def test_met_expectation_has_no_failures():
         verdict="prohibited",
         practice="does_not",
         decided_by=["mn.state.no-detainer-hold", "mn.county.hennepin.no-detainer-hold"],
+        concurring=["mn.county.nobles.permanent-injunction"],
         defeated=[{"rule": "fed.detainer.hold-request", "doctrine": "lex superior"}, "mn.doc.x"],
         sources_include=["Esparza", "MPR"],
         verdict_not=["permitted"],
@@ -57,6 +59,10 @@ def test_met_expectation_has_no_failures():
         ({"practice": "does"}, "expected practice does, got does_not"),
         ({"verdict_not": ["prohibited", "contested"]}, "expected a verdict other than prohibited, contested"),
         ({"decided_by": ["fed.x"]}, "expected decided by fed.x; decided by mn.state.no-detainer-hold"),
+        (
+            {"concurring": ["mn.county.hennepin.x"]},
+            "expected mn.county.hennepin.x among the concurring; concurring: mn.county.nobles.permanent-injunction",
+        ),
         ({"defeated": ["fed.y"]}, "expected fed.y among the defeated; defeated: fed.detainer.hold-request (lex"),
         (
             {"defeated": [{"rule": "fed.detainer.hold-request", "doctrine": "preemption"}]},
@@ -74,6 +80,23 @@ def test_each_kind_of_shortfall_is_named(written, message):
     [failure] = check_expectation("hold_beyond_release", exp(**written), DECISION)
     assert failure.startswith("hold_beyond_release: ")
     assert message in failure
+
+
+def test_missing_concurring_rule_fails_when_the_rule_was_defeated_instead():
+    """A lower rule that disagrees with the binding verdict is defeated, not concurring."""
+    decision = {k: v for k, v in DECISION.items() if k != "concurring"}
+    decision["defeated"] = [
+        *DECISION["defeated"],
+        {
+            "rule": "mn.county.nobles.permanent-injunction",
+            "by": "mn.state.no-detainer-hold",
+            "doctrine": "lex superior",
+        },
+    ]
+    e = exp(concurring=["mn.county.nobles.permanent-injunction"])
+    assert check_expectation("hold_beyond_release", e, decision) == [
+        "hold_beyond_release: expected mn.county.nobles.permanent-injunction among the concurring; concurring: none"
+    ]
 
 
 def test_summary_counts_actions():

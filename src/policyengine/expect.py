@@ -2,7 +2,8 @@
 
 An expectation may name the verdict (or verdicts it must not be), the practice, the
 leaning of a contested verdict, rules that must be among the deciders (`decided_by`:
-of the verdict or of the practice), rules that must be among the defeated (`defeated`:
+of the verdict or of the practice), rules that must be among the concurring (`concurring`:
+lower law that agrees with a higher binding verdict), rules that must be among the defeated (`defeated`:
 a bare id, or `{rule, doctrine, by}` to assert why and by whom), and text that must
 appear in a deciding citation (`sources_include`).
 
@@ -75,6 +76,12 @@ def check_expectation(action: str, expected: Expectation, decision: dict[str, An
         failures.append(
             f"{action}: expected decided by {', '.join(missing)}; decided by {', '.join(found) or 'no rule'}"
         )
+    agreeing = list(decision.get("concurring", []))
+    missing = [r for r in expected.concurring if r not in agreeing]
+    if missing:
+        failures.append(
+            f"{action}: expected {', '.join(missing)} among the concurring; concurring: {', '.join(agreeing) or 'none'}"
+        )
     recorded = defeats(decision)
     for want in expected.defeated:
         if want.doctrine is not None and want.doctrine not in DOCTRINES:
@@ -134,6 +141,8 @@ def actual_summary(decision: dict[str, Any]) -> dict[str, Any]:
     if decision.get("leaning"):
         out["leaning"] = decision["leaning"]
     out["decided_by"] = list(decision["decided_by"])
+    if decision.get("concurring"):
+        out["concurring"] = list(decision["concurring"])
     if decision.get("practice_by"):
         out["practice_by"] = list(decision["practice_by"])
     out["defeated"] = [_defeat_text(d) for d in defeats(decision)]

@@ -193,7 +193,8 @@ class Expectation(Strict):
     """What the law should answer for one action: a scenario used as a test.
 
     `decided_by` names rules that must be among the deciders (of the verdict or of the
-    practice); `defeated` rules that must be among the defeated (law or practice);
+    practice); `concurring` rules that must be among the concurring (lower law that agrees
+    with a higher binding verdict); `defeated` rules that must be among the defeated (law or practice);
     `sources_include` text that must appear in a deciding citation; `verdict_not`
     verdicts the answer must not be (for invariants such as "never prohibited").
     """
@@ -203,6 +204,7 @@ class Expectation(Strict):
     practice: Literal["does", "does_not", "unknown", "conflict"] | None = None
     leaning: Verdict | None = None
     decided_by: list[RuleId] = []
+    concurring: list[RuleId] = []
     defeated: list[DefeatExpectation] = []
     sources_include: list[Text] = []
 

@@ -45,7 +45,12 @@ def unknown_rules(scenario: Scenario, rulebase: Rulebase) -> list[str]:
     """Rule ids an expectation names that the rulebase does not have (likely a typo)."""
     out = []
     for action, expected in scenario.head.expect.items():
-        named = list(expected.decided_by) + [d.rule for d in expected.defeated] + [d.by for d in expected.defeated]
+        named = (
+            list(expected.decided_by)
+            + list(expected.concurring)
+            + [d.rule for d in expected.defeated]
+            + [d.by for d in expected.defeated]
+        )
         for rule_id in named:
             if rule_id is not None and rule_id not in rulebase.by_id:
                 out.append(f"{action}: expectation names rule '{rule_id}', which is not in the rulebase")
