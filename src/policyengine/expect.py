@@ -16,27 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from policyengine.model import Expectation
-from policyengine.resolve import (
-    CONFLICT_ABOVE,
-    LEX_SPECIALIS,
-    LEX_SUPERIOR,
-    LOCAL_PRACTICE,
-    NARROWED,
-    NOT_BINDING,
-    NOT_IN_FORCE,
-    PREEMPTION,
-)
-
-DOCTRINES = (
-    NOT_IN_FORCE,
-    NOT_BINDING,
-    LEX_SPECIALIS,
-    LEX_SUPERIOR,
-    PREEMPTION,
-    NARROWED,
-    CONFLICT_ABOVE,
-    LOCAL_PRACTICE,
-)
+from policyengine.resolve import DOCTRINES
 
 
 def deciders(decision: dict[str, Any]) -> list[str]:
