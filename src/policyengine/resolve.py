@@ -30,7 +30,16 @@ NARROWED = "narrowed by lower law"
 CONFLICT_ABOVE = "unresolved conflict above"
 LOCAL_PRACTICE = "more local practice"
 OPEN = ("permitted", "contested")
-DOCTRINES = (NOT_IN_FORCE, NOT_BINDING, LEX_SPECIALIS, LEX_SUPERIOR, PREEMPTION, NARROWED, CONFLICT_ABOVE, LOCAL_PRACTICE)
+DOCTRINES = (
+    NOT_IN_FORCE,
+    NOT_BINDING,
+    LEX_SPECIALIS,
+    LEX_SUPERIOR,
+    PREEMPTION,
+    NARROWED,
+    CONFLICT_ABOVE,
+    LOCAL_PRACTICE,
+)
 
 
 @dataclass(frozen=True)
