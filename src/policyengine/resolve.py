@@ -29,7 +29,6 @@ PREEMPTION = "preemption"
 NARROWED = "narrowed by lower law"
 CONFLICT_ABOVE = "unresolved conflict above"
 LOCAL_PRACTICE = "more local practice"
-OPEN = ("permitted", "contested")
 DOCTRINES = (
     NOT_IN_FORCE,
     NOT_BINDING,
