@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from policyengine.cli.options import add_engine_option, add_rules_option
 from policyengine.engine import get_engine
 from policyengine.errors import InputError
 from policyengine.pipeline import evaluate, load_rulebase, load_scenario
@@ -23,8 +24,8 @@ def register(sub) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="a scenario file")
     p.add_argument("--action", metavar="A", action="append", help="only this action (may be repeated)")
     p.add_argument("--format", choices=sorted(RENDER), default="markdown")
-    p.add_argument("--rules", metavar="DIR", help="rules directory (default: the bundled rules)")
-    p.add_argument("--engine", choices=["durable", "reference"], default=None)
+    add_rules_option(p)
+    add_engine_option(p)
     p.set_defaults(handler=main)
 
 

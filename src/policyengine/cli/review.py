@@ -13,6 +13,7 @@ import json
 import sys
 from collections import Counter
 
+from policyengine.cli.options import add_rules_option
 from policyengine.cli.run import _date
 from policyengine.errors import InputError
 from policyengine.model import ReviewStatus
@@ -29,7 +30,7 @@ def register(sub) -> None:
         description="List rules by review status and jurisdiction with counts, or record a review "
         "(reviewer, date, status and the rule's content hash) with --stamp.",
     )
-    p.add_argument("--rules", metavar="DIR", help="rules directory (default: the bundled rules)")
+    add_rules_option(p)
     p.add_argument("--status", choices=STATUSES, help="only rules with this status (with --stamp: the new status)")
     p.add_argument("--jurisdiction", metavar="J", help="federal, state, a county or a city (e.g. Hennepin)")
     p.add_argument("--format", choices=["text", "json"], default="text")

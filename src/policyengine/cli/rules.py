@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from policyengine.cli.options import add_rules_option
 from policyengine.errors import InputError
 from policyengine.pipeline import load_rulebase
 from policyengine.report.blocks import RENDER
@@ -20,7 +21,7 @@ def register(sub) -> None:
     )
     p.add_argument("--jurisdiction", metavar="X", help="federal, state, doc, a county or a city (e.g. Hennepin)")
     p.add_argument("--format", choices=sorted(RENDER), default="markdown")
-    p.add_argument("--rules", metavar="DIR", help="rules directory (default: the bundled rules)")
+    add_rules_option(p)
     p.set_defaults(handler=main)
 
 

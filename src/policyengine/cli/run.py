@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 
 from policyengine import bundled
+from policyengine.cli.options import add_engine_option, add_rules_option
 from policyengine.engine import get_engine
 from policyengine.errors import InputError, Problem
 from policyengine.expect import check_expectations
@@ -34,18 +35,13 @@ def register(sub) -> None:
         metavar="SCENARIO",
         help="scenario files or directories (default: the bundled sample scenarios)",
     )
-    p.add_argument("--rules", metavar="DIR", help="rules directory (default: the bundled rules)")
+    add_rules_option(p)
     p.add_argument(
         "--as-of", type=_date, metavar="DATE", help="evaluate the law as of this date instead of the scenario's"
     )
     p.add_argument("--format", choices=sorted(RENDERERS), default="table")
     p.add_argument("--explain", action="store_true", help="add the trace: facts matched, rules fired and defeated")
-    p.add_argument(
-        "--engine",
-        choices=["durable", "reference"],
-        default=None,
-        help="rule engine (default: durable_rules where it imports)",
-    )
+    add_engine_option(p)
     p.add_argument(
         "--county",
         metavar="NAME|all",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from policyengine.cli.options import add_rules_option
 from policyengine.pipeline import load_rulebase
 from policyengine.schema import write_schemas
 
@@ -17,7 +18,7 @@ def register(sub) -> None:
         "vocabulary (for editors: the YAML files point at docs/schema/ with a yaml-language-server comment).",
     )
     p.add_argument("--out", metavar="DIR", default="docs/schema", help="output directory (default: docs/schema)")
-    p.add_argument("--rules", metavar="DIR", help="rules directory (default: the bundled rules)")
+    add_rules_option(p)
     p.set_defaults(handler=main)
 
 

@@ -13,6 +13,7 @@ import sys
 from fractions import Fraction
 
 from policyengine import bundled
+from policyengine.cli.options import add_engine_option, add_rules_option
 from policyengine.engine import get_engine
 from policyengine.errors import InputError
 from policyengine.pipeline import load_rulebase, load_scenarios
@@ -49,8 +50,8 @@ def register(sub) -> None:
         "each expectation that fails, with expected versus actual and the trace.",
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or directories")
-    p.add_argument("--rules", metavar="DIR", help="rules directory (default: the bundled rules)")
-    p.add_argument("--engine", choices=["durable", "reference"], default=None, help="engine for the scenarios")
+    add_rules_option(p)
+    add_engine_option(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--fail-on-empty", action="store_true", help="exit 1 when no scenario with expectations is found")
     p.add_argument("--coverage", action="store_true", help="report which rules the scenarios exercise")

@@ -11,6 +11,8 @@ from typing import Any
 from policyengine.compile import holds
 from policyengine.model import Condition, Test
 from policyengine.pipeline import Evaluation, Rulebase
+from policyengine.wording import DATE_OPS, show
+from policyengine.wording import OPS as WORD_OPS
 
 
 def matched_tests(cond: Condition | None, facts: dict[str, Any]) -> list[Test]:
@@ -26,19 +28,12 @@ def matched_tests(cond: Condition | None, facts: dict[str, Any]) -> list[Test]:
     return out
 
 
-OPS = {
-    "eq": "is",
-    "neq": "is not",
-    "lt": "is before",
-    "lte": "is on or before",
-    "gt": "is after",
-    "gte": "is on or after",
-}
+# The trace compares only dates with lt/lte/gt/gte (the vocabulary has no other ordered facts).
+OPS = {**WORD_OPS, **DATE_OPS}
 
 
 def describe(test: Test) -> str:
-    value = "true" if test.value is True else "false" if test.value is False else test.value
-    return f"{test.fact} {OPS[test.op]} {value}"
+    return f"{test.fact} {OPS[test.op]} {show(test.value)}"
 
 
 def trace_dict(ev: Evaluation, rulebase: Rulebase) -> dict[str, Any]:

@@ -1,0 +1,18 @@
+"""Options several commands share, spelled and explained the same way everywhere."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_rules_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rules", metavar="DIR", help="rules directory (default: the bundled rules)")
+
+
+def add_engine_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=["durable", "reference"],
+        default=None,
+        help="rule engine (default: durable_rules where it imports)",
+    )
