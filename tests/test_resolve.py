@@ -1,7 +1,11 @@
 """Stage 6: precedence, tested on small rulebases written for each doctrine."""
 
 import datetime as dt
+import json
+import shutil
 
+from policyengine import bundled
+from policyengine.cli import main
 from policyengine.engine import ReferenceEngine, get_engine
 from policyengine.model import Scenario, ScenarioHead
 from policyengine.pipeline import evaluate, load_rulebase
@@ -197,3 +201,53 @@ def test_conflict_below_an_open_higher_permission(rules_dir):
     d = decide(rules_dir, files)["notify_release"]
     assert (d.verdict, d.decided_by, d.conflict) == ("conflict", (), ("s.one", "s.two"))
     assert [(x.rule, x.doctrine) for x in d.defeated] == [("f.permit", "narrowed by lower law")]
+
+
+def _two_overriders_of_one_rule():
+    return {
+        "s.yaml": level_file(
+            "state",
+            rule("s.general", "{hold_beyond_release: permitted}"),
+            rule("s.special-b", "{hold_beyond_release: prohibited}", overrides="[s.general]"),
+            rule("s.special-a", "{hold_beyond_release: prohibited}", overrides="[s.general]"),
+        )
+    }
+
+
+def test_two_in_force_rules_overriding_one_rule_both_defeat_it(rules_dir):
+    # Once a crash: the overriding rules were sorted as objects, which have no order.
+    for engine in (None, ReferenceEngine()):
+        d = decide(rules_dir, _two_overriders_of_one_rule(), engine=engine)["hold_beyond_release"]
+        assert d.verdict == "prohibited"
+        assert d.decided_by == ("s.special-a", "s.special-b")
+        assert [(x.rule, x.by, x.doctrine) for x in d.defeated] == [
+            ("s.general", "s.special-a", "lex specialis"),
+            ("s.general", "s.special-b", "lex specialis"),
+        ]
+
+
+def test_check_survives_two_in_force_overrides_of_one_rule(rules_dir, capsys):
+    code = main(["check", str(rules_dir(_two_overriders_of_one_rule())), "--format", "json"])
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert '"rules_checked": 3' in out
+
+
+def test_extending_an_era_rule_in_a_copy_of_the_bundled_rules_runs(tmp_path, capsys):
+    """The lawyer's edit that once crashed `run`: the mandatory-reading era loses its end date."""
+    rules = tmp_path / "rules"
+    shutil.copytree(bundled.rules_dir(), rules)
+    detainers = rules / "federal" / "detainers.yaml"
+    text = detainers.read_text()
+    assert text.count("      until: 2014-04-11\n") == 1
+    detainers.write_text(text.replace("      until: 2014-04-11\n", ""))
+    scenario = bundled.scenarios_dir() / "hennepin-jail-detainer-no-warrant.yaml"
+    code = main(["run", "--rules", str(rules), "--engine", "reference", "--format", "json", str(scenario)])
+    out = capsys.readouterr().out
+    assert code in (0, 1)
+    hold = next(d for d in json.loads(out)["decisions"] if d["action"] == "hold_beyond_release")
+    # Both era rules now override the 48-hour request and both stay in force: a same-level conflict.
+    assert hold["verdict"] == "conflict"
+    defeats = {(d["rule"], d["by"]) for d in hold["defeated"]}
+    assert ("fed.detainer.hold-request", "fed.detainer.mandatory-reading-era") in defeats
+    assert ("fed.detainer.hold-request", "fed.fourth-amendment.detainer-only-hold") in defeats

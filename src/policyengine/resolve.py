@@ -96,10 +96,12 @@ def _take_part(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, 
     ids = {rule.id: rule for rule, _ in live}
     survivors = []
     for rule, c in live:
-        by = sorted(o for o in ids.values() if rule.id in o.overrides and o.id != rule.id)
-        if by:
-            state.defeat(rule, by[0], LEX_SPECIALIS)
-        else:
+        # Every in-force rule that overrides this one is named, in id order: two can
+        # override the same rule at once (a lawyer extending an era's end date).
+        by = sorted((o for o in ids.values() if rule.id in o.overrides and o.id != rule.id), key=lambda o: o.id)
+        for o in by:
+            state.defeat(rule, o, LEX_SPECIALIS)
+        if not by:
             survivors.append((rule, c))
     return survivors
 
