@@ -2,11 +2,13 @@
 """Set-up and the two everyday commands, with nothing but Python 3.11 or 3.12.
 
     python3 dev.py run    # evaluate the bundled sample scenarios on the bundled rules
-    python3 dev.py test   # run the test suite (what CI runs)
+    python3 dev.py test   # the static gates, then the test suite (what CI runs)
 
 Each command first makes sure `.venv/` exists and holds this checkout installed
 (editable) with its test dependencies; it reinstalls when pyproject.toml changes.
 Any further arguments are passed on: `python3 dev.py run scenarios/x.yaml --explain`.
+`test` first runs the static gates (`ruff check`, `ruff format --check`, mypy) and stops
+at the first that fails; further arguments go to pytest.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".policyengine-installed"
+# Static gates `test` runs, in order, before pytest (configured in pyproject.toml).
+GATES = [
+    ("ruff check", ["ruff", "check", "--quiet", "."]),
+    ("ruff format", ["ruff", "format", "--check", "--quiet", "."]),
+    ("mypy", ["mypy"]),
+]
 
 
 def _fingerprint() -> str:
@@ -58,6 +66,10 @@ def main(argv: list[str]) -> int:
         args = rest or ["scenarios"]
         cmd = [str(python), "-m", "policyengine", "run", *args]
     else:
+        for name, gate in GATES:
+            if subprocess.run([str(python), "-m", *gate]).returncode != 0:
+                print(f"dev.py: the {name} gate failed; see the messages above", file=sys.stderr)
+                return 1
         cmd = [str(python), "-m", "pytest", *rest]
     return subprocess.run(cmd).returncode
 

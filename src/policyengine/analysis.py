@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,8 @@ from policyengine.engine import ReferenceEngine
 from policyengine.errors import InputError, Problem
 from policyengine.facts import registry_facts
 from policyengine.load import Document, load_yaml, yaml_files
-from policyengine.model import LEVEL_RANK, AllOf, AnyOf, Condition, Rule, Scenario, ScenarioHead, Test
-from policyengine.pipeline import REGISTRY_FILE, VOCABULARY_FILE, Rulebase, evaluate
+from policyengine.model import LEVEL_RANK, AllOf, AnyOf, Conclusion, Condition, Rule, Scenario, ScenarioHead, Test
+from policyengine.pipeline import REGISTRY_FILE, VOCABULARY_FILE, Evaluation, Rulebase, evaluate
 from policyengine.review import written_rules
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -78,7 +79,7 @@ class Finding:
     line: int | None
     message: str
     rules: tuple[str, ...] = ()
-    scenario: dict | None = None
+    scenario: dict[str, Any] | None = None
 
     @property
     def severity(self) -> str:
@@ -120,7 +121,7 @@ class Report:
 
 # ------------------------------------------------- pass 1: located problems -> codes
 
-_PATTERNS: list[tuple[str, re.Pattern]] = [
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("PE401", re.compile(r"in_force\.until must be after")),
     ("PE201", re.compile(r"needs at least one source|missing required key '(sources|cite|url)'|sources\.\d+\.url")),
     ("PE106", re.compile(r"is used twice")),
@@ -374,7 +375,7 @@ def _shift(value: Any, by: int) -> Any:
     return value + by
 
 
-def scenario_yaml(scenario: dict) -> str:
+def scenario_yaml(scenario: dict[str, Any]) -> str:
     """A counterexample scenario as YAML that `policyengine run` accepts."""
     return yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True, width=100)
 
@@ -404,7 +405,7 @@ class Explorer:
         for rule in rb.rules:
             for fact in rule.derives:
                 self.definers.setdefault(fact, []).append(rule)
-        self.cache: dict[_Point, Any] = {}
+        self.cache: dict[_Point, Evaluation] = {}
         self.views: dict[frozenset[str], Explorer] = {}
         scoped = {r.jurisdiction.county for r in rb.rules if r.jurisdiction.county}
         scoped |= {c.county for c in rb.registry.cities if any(r.jurisdiction.city == c.name for r in rb.rules)}
@@ -465,12 +466,12 @@ class Explorer:
         """Days in [start, until) where some rule, agreement or date test changes, first day first."""
         marks = {start}
         for r in self.rb.rules:
-            marks |= {r.in_force.start, r.in_force.until} - {None}
+            marks |= {d for d in (r.in_force.start, r.in_force.until) if d is not None}
             for t in _tests(self.compiled[r.id].condition):
                 if t.fact == "date":
                     marks |= {dt.date.fromisoformat(_shift(t.value, d)) for d in (0, 1)}
         for a in self.rb.registry.agreements:
-            marks |= {a.in_force.start, a.in_force.until} - {None}
+            marks |= {d for d in (a.in_force.start, a.in_force.until) if d is not None}
         days = sorted(d for d in marks if d >= start and (until is None or d < until))
         out, seen = [], set()
         for day in days:
@@ -480,7 +481,7 @@ class Explorer:
                 out.append(day)
         return out
 
-    def _day_signature(self, day: dt.date) -> tuple:
+    def _day_signature(self, day: dt.date) -> tuple[Any, ...]:
         iso = day.isoformat()
         in_force = tuple(r.id for r in self.rb.rules if r.in_force.covers(day))
         agreements = tuple(i for i, a in enumerate(self.rb.registry.agreements) if a.in_force.covers(day))
@@ -511,7 +512,11 @@ class Explorer:
         out: list[tuple[str, str]] = []
         for r in rules:
             j = r.jurisdiction
-            place = (cities[j.city], j.city) if j.level == "city" else (j.county, "none") if j.county else None
+            place: tuple[str, str] | None = None
+            if j.level == "city" and j.city:
+                place = (cities[j.city], j.city)
+            elif j.county:
+                place = (j.county, "none")
             if place and place not in out:
                 out.append(place)
         if (self.default_county, "none") not in out:
@@ -525,7 +530,9 @@ class Explorer:
                     out.append((county, "none"))
         return out
 
-    def points(self, facts: list[str], days, agencies, places) -> Iterator[_Point]:
+    def points(
+        self, facts: list[str], days: list[dt.date], agencies: list[str], places: list[tuple[str, str]]
+    ) -> Iterator[_Point]:
         """Every combination, fewest facts away from their defaults first."""
         choices = {f: self.values_of(f)[1:] for f in facts}
         for k in range(len(facts) + 1):
@@ -539,7 +546,7 @@ class Explorer:
 
     # -- evaluation
 
-    def scenario(self, point: _Point, ident: str, title: str) -> dict:
+    def scenario(self, point: _Point, ident: str, title: str) -> dict[str, Any]:
         """The point as a scenario file's content (facts grouped as scenarios write them)."""
         out: dict[str, Any] = {"id": ident, "title": title, "date": point.day, "agency": point.agency}
         place = {"county": point.county}
@@ -555,7 +562,7 @@ class Explorer:
                 out[fact] = value
         return out
 
-    def evaluate(self, point: _Point):
+    def evaluate(self, point: _Point) -> Evaluation:
         if point in self.cache:
             return self.cache[point]
         facts: dict[str, Any] = {"date": point.day, "agency": point.agency, "place.county": point.county}
@@ -568,7 +575,13 @@ class Explorer:
         self.cache[point] = ev
         return ev
 
-    def search(self, rules: list[Rule], binds: set[str], window, found) -> tuple[_Point | None, bool]:
+    def search(
+        self,
+        rules: list[Rule],
+        binds: set[str],
+        window: tuple[dt.date, dt.date | None],
+        found: Callable[[Evaluation], bool],
+    ) -> tuple[_Point | None, bool]:
         """The first point (fewest changes) where `found(evaluation)` holds; and whether the search finished."""
         days = self.dates(*window)
         facts = self.facts_of(rules)
@@ -617,13 +630,15 @@ class Explorer:
         out = []
         for a, b, action, is_law in self.pairs():
 
-            def found(ev, a=a, b=b, action=action, is_law=is_law) -> bool:
+            def found(ev: Evaluation, a: Rule = a, b: Rule = b, action: str = action, is_law: bool = is_law) -> bool:
                 d = next(x for x in ev.decisions if x.action == action)
                 group = d.conflict if is_law else d.practice_conflict
                 return a.id in group and b.id in group
 
             view = self.view({action})
-            point, finished = view.search([a, b], set(a.binds) & set(b.binds), _overlap(a, b), found)
+            window = _overlap(a, b)
+            assert window is not None  # pairs() yields only rules in force together
+            point, finished = view.search([a, b], set(a.binds) & set(b.binds), window, found)
             if point is None:
                 if not finished:
                     out.append(self._limit(a, f"conflict between '{a.id}' and '{b.id}' on '{action}'"))
@@ -652,7 +667,7 @@ class Explorer:
                     [rule],
                     set(rule.binds) or set(self.vocab.facts["agency"].values or {}),
                     (rule.in_force.start, rule.in_force.until),
-                    lambda ev, rule=rule: any(rule.id in by for by in ev.firing.derived.values()),
+                    partial(_derives, rule),
                 )
                 if point is None and finished:
                     out.append(
@@ -676,7 +691,7 @@ class Explorer:
             window = (rule.in_force.start, rule.in_force.until)
             view = self.view(actions)
 
-            def decisive(ev, rule=rule, actions=actions) -> bool:
+            def decisive(ev: Evaluation, rule: Rule = rule, actions: set[str] = actions) -> bool:
                 if rule.id not in ev.firing.fired or ev.agency not in rule.binds:
                     return False
                 for d in ev.decisions:
@@ -688,7 +703,7 @@ class Explorer:
                         return True
                 return False
 
-            fires = view.search([rule], set(rule.binds), window, lambda ev, rule=rule: rule.id in ev.firing.fired)
+            fires = view.search([rule], set(rule.binds), window, partial(_fires, rule))
             if fires[0] is None:
                 if fires[1]:
                     out.append(
@@ -741,18 +756,28 @@ class Explorer:
         )
 
 
+def _derives(rule: Rule, ev: Evaluation) -> bool:
+    return any(rule.id in by for by in ev.firing.derived.values())
+
+
+def _fires(rule: Rule, ev: Evaluation) -> bool:
+    return rule.id in ev.firing.fired
+
+
 def _holds_date(test: Test, iso: str) -> bool:
-    return {
-        "eq": iso == test.value,
-        "neq": iso != test.value,
-        "lt": iso < test.value,
-        "lte": iso <= test.value,
-        "gt": iso > test.value,
-        "gte": iso >= test.value,
-    }[test.op]
+    return bool(
+        {
+            "eq": iso == test.value,
+            "neq": iso != test.value,
+            "lt": iso < test.value,
+            "lte": iso <= test.value,
+            "gt": iso > test.value,
+            "gte": iso >= test.value,
+        }[test.op]
+    )
 
 
-def _says(c) -> str:
+def _says(c: Conclusion) -> str:
     if c.value == "contested":
         return f"contested, leaning {c.leaning}"
     return c.value

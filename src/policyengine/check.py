@@ -8,7 +8,8 @@ their file and line and raised together as one InputError.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,6 +22,7 @@ from policyengine.model import (
     Conclusion,
     Condition,
     FactSpec,
+    Jurisdiction,
     Not,
     RawRule,
     Registry,
@@ -39,7 +41,10 @@ SCENARIO_HEAD_KEYS = set(ScenarioHead.model_fields)
 NOT_AN_AGREEMENT = ("none", "not_applicable")
 
 
-def validate(doc: Document, model: type[BaseModel], data: Any = None, at: Path_ = ()) -> Any:
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(doc: Document, model: type[M], data: Any = None, at: Path_ = ()) -> M:
     """Validate `data` (default: the whole document) with a pydantic model, errors located."""
     data = doc.data if data is None and not at else data
     try:
@@ -52,7 +57,7 @@ def validate(doc: Document, model: type[BaseModel], data: Any = None, at: Path_ 
         raise InputError(_dedupe(problems)) from None
 
 
-def _describe(err: dict, loc: tuple) -> str:
+def _describe(err: Mapping[str, Any], loc: tuple[str | int, ...]) -> str:
     where = ".".join(str(p) for p in loc) or "file"
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -75,7 +80,7 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def _top_level_mapping(doc: Document, what: str) -> dict:
+def _top_level_mapping(doc: Document, what: str) -> dict[str | int, Any]:
     if not isinstance(doc.data, dict):
         raise doc.error((), f"a {what} file must be a YAML mapping at the top level")
     return doc.data
@@ -110,7 +115,7 @@ def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
     _top_level_mapping(doc, "registry")
     registry = validate(doc, Registry)
     problems: list[Problem] = []
-    names: dict[str, int] = {}
+    names: dict[tuple[str, str], int] = {}
     for i, county in enumerate(registry.counties):
         for key, value in (("name", county.name), ("fips", county.fips)):
             if (key, value) in names:
@@ -143,7 +148,7 @@ def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
     return registry
 
 
-def allowed_values(vocab: Vocabulary, registry: Registry, fact: str) -> list | None:
+def allowed_values(vocab: Vocabulary, registry: Registry, fact: str) -> list[str] | None:
     spec = vocab.facts[fact]
     if spec.values_from == "counties":
         return [c.name for c in registry.counties]
@@ -194,7 +199,7 @@ class _RuleChecker:
             raise InputError(self.problems)
         return [r for r in rules if r is not None]
 
-    def _check_jurisdiction(self, j) -> None:
+    def _check_jurisdiction(self, j: Jurisdiction) -> None:
         at = ("jurisdiction",)
         counties = {c.name for c in self.registry.counties}
         cities = {c.name: c.county for c in self.registry.cities}
@@ -206,12 +211,13 @@ class _RuleChecker:
         elif j.level == "city":
             if j.city not in cities:
                 self.problem((*at, "city"), f"unknown city '{j.city}' (not in the registry)")
-            if j.county and cities.get(j.city) != j.county:
-                self.problem((*at, "county"), f"{j.city} is in {cities.get(j.city)} County")
+            actual = cities.get(j.city or "")
+            if j.county and actual != j.county:
+                self.problem((*at, "county"), f"{j.city} is in {actual} County")
         elif j.county or j.city:
             self.problem(at, f"a {j.level} file names no county or city")
 
-    def _rule(self, raw: RawRule, j, at: Path_) -> Rule | None:
+    def _rule(self, raw: RawRule, j: Jurisdiction, at: Path_) -> Rule | None:
         for i, agency in enumerate(raw.binds):
             if agency not in self.agencies:
                 self.problem((*at, "binds", i), f"'{agency}' is not an agency (allowed: {', '.join(self.agencies)})")
@@ -343,8 +349,8 @@ class _RuleChecker:
             if not isinstance(operand, list) or not operand:
                 self.problem(where, f"'{op}' takes a non-empty list of values")
                 return None
-            tests = [self._leaf(fact, "eq" if op == "in" else "neq", v, (*where, i)) for i, v in enumerate(operand)]
-            tests = tuple(t for t in tests if t)
+            leaves = [self._leaf(fact, "eq" if op == "in" else "neq", v, (*where, i)) for i, v in enumerate(operand)]
+            tests: tuple[Condition, ...] = tuple(t for t in leaves if t)
             return AnyOf(tests) if op == "in" else AllOf(tests)
         if op in COMPARISONS:
             if spec.type not in ("date", "integer"):
@@ -427,7 +433,8 @@ def _definition_cycles(rules: list[Rule]) -> list[Problem]:
         for fact in rule.derives:
             depends.setdefault(fact, set()).update(facts_tested(rule.when))
             where.setdefault(fact, rule)
-    problems, state = [], {}
+    problems: list[Problem] = []
+    state: dict[str, str] = {}
 
     def visit(fact: str, trail: list[str]) -> None:
         if state.get(fact) == "done" or fact not in depends:
@@ -518,7 +525,7 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
                         f"{facts['place.city']} is in {county} County, not {facts['place.county']}",
                     )
                 )
-    if problems:
+    if problems or head is None:
         raise InputError(_dedupe(problems))
     facts["date"] = head.date
     return Scenario(head=head, facts=facts, file=doc.file)

@@ -58,7 +58,7 @@ def normalize(cond: Condition | None, negate: bool = False) -> Condition | None:
         return Test(cond.fact, op, engine_value(cond.value))
     if isinstance(cond, Not):
         return normalize(cond.item, not negate)
-    items = tuple(normalize(c, negate) for c in cond.items)
+    items = tuple(n for c in cond.items if (n := normalize(c, negate)) is not None)
     conjunctive = isinstance(cond, AllOf) != negate
     if len(items) == 1:
         return items[0]
@@ -98,6 +98,8 @@ def _tested(cond: Condition | None) -> set[str]:
         return set()
     if isinstance(cond, Test):
         return {cond.fact}
+    if isinstance(cond, Not):
+        return _tested(cond.item)
     return set().union(*(_tested(c) for c in cond.items))
 
 
@@ -135,6 +137,8 @@ def _digest(grouped: list[list[CompiledRule]]) -> str:
             return None
         if isinstance(c, Test):
             return [c.fact, c.op, c.value]
+        if isinstance(c, Not):
+            return ["Not", enc(c.item)]
         return [type(c).__name__, [enc(i) for i in c.items]]
 
     payload = [[[r.id, enc(r.condition)] for r in g] for g in grouped]
@@ -153,7 +157,9 @@ def holds(cond: Condition | None, facts: dict[str, Any]) -> bool:
             return not (left == right and type(left) is type(right))
         if type(left) is not type(right):
             return False
-        return {"lt": left < right, "lte": left <= right, "gt": left > right, "gte": left >= right}[cond.op]
+        return bool({"lt": left < right, "lte": left <= right, "gt": left > right, "gte": left >= right}[cond.op])
+    if isinstance(cond, Not):
+        return not holds(cond.item, facts)
     if isinstance(cond, AllOf):
         return all(holds(c, facts) for c in cond.items)
     return any(holds(c, facts) for c in cond.items)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import holidays
 
@@ -36,7 +37,7 @@ def _excluded(day: dt.date, federal: holidays.HolidayBase) -> str | None:
 
 def federal_hold_limit(release: dt.datetime) -> HoldLimit:
     """48 hours from `release`, not counting Saturdays, Sundays and federal holidays."""
-    federal = holidays.US(years=range(release.year, release.year + 2))
+    federal = holidays.country_holidays("US", years=range(release.year, release.year + 2))
     remaining, moment, skipped = HOLD_LIMIT, release, []
     while True:
         midnight = dt.datetime.combine(moment.date() + dt.timedelta(days=1), dt.time())
@@ -51,7 +52,7 @@ def federal_hold_limit(release: dt.datetime) -> HoldLimit:
         moment = midnight
 
 
-def hold_limit_dict(day: dt.date, time: str | None) -> dict:
+def hold_limit_dict(day: dt.date, time: str | None) -> dict[str, Any]:
     """The reference as the JSON contract shows it; without a release time, no timestamp."""
     if time is None:
         return {"basis": BASIS, "note": "The scenario gives no release time; no limit computed."}

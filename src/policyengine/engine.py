@@ -14,12 +14,13 @@ Host built once per process with its timer threads disabled.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from policyengine.compile import CompiledRule, Program, holds
 from policyengine.errors import EngineError
-from policyengine.model import AllOf, Condition, Test
+from policyengine.model import AllOf, Condition, Not, Test
 
 DURABLE = "durable_rules"
 REFERENCE = "reference"
@@ -64,7 +65,7 @@ class ReferenceEngine(Engine):
 
     name = REFERENCE
 
-    def fire(self, stratum, rules, record, program):
+    def fire(self, stratum: int, rules: tuple[CompiledRule, ...], record: dict[str, Any], program: Program) -> set[str]:
         return {r.id for r in rules if holds(r.condition, record)}
 
 
@@ -75,18 +76,20 @@ def _field(fact: str) -> str:
     return fact.replace(".", "__")
 
 
-def durable_pattern(cond: Condition | None) -> dict:
+def durable_pattern(cond: Condition | None) -> dict[str, Any]:
     """A normalized condition as a durable_rules expression (operator first, then field)."""
     if cond is None:
         return {"t": "scenario"}
     return {"$and": [{"t": "scenario"}, _expr(cond)]}
 
 
-def _expr(cond: Condition) -> dict:
+def _expr(cond: Condition) -> dict[str, Any]:
     if isinstance(cond, Test):
         if cond.op == "eq":
             return {_field(cond.fact): cond.value}
         return {f"${cond.op}": {_field(cond.fact): cond.value}}
+    if isinstance(cond, Not):
+        raise EngineError("a condition reached durable_rules without its 'not' pushed to the leaves")
     key = "$and" if isinstance(cond, AllOf) else "$or"
     return {key: [_expr(c) for c in cond.items]}
 
@@ -95,7 +98,7 @@ class DurableEngine(Engine):
     """durable_rules, one ruleset per stratum, registered once per process and Program."""
 
     name = DURABLE
-    _host = None
+    _host: Any = None  # durable_rules' Host: untyped
     _registered: set[str] = set()
     _collect: dict[str, set[str]] = {}
     _sids = itertools.count(1)
@@ -104,11 +107,11 @@ class DurableEngine(Engine):
         from durable.engine import Host  # noqa: F401  (import error => unavailable)
 
     @classmethod
-    def _get_host(cls):
+    def _get_host(cls) -> Any:
         if cls._host is None:
             from durable.engine import Host
 
-            class QuietHost(Host):
+            class QuietHost(Host):  # type: ignore[misc]  # durable_rules is untyped
                 """No timer threads: this project never uses timers or durable state."""
 
                 def _run(self) -> None:
@@ -122,7 +125,7 @@ class DurableEngine(Engine):
         name = f"pe_{program.digest}_{k}"
         if name in cls._registered:
             return name
-        rules: dict[str, dict] = {}
+        rules: dict[str, dict[str, Any]] = {}
         for rule in program.strata[k]:
             rules[rule.id] = {"all": [{"m": durable_pattern(rule.condition)}], "run": cls._action(rule.id)}
         rules["pe__every_scenario"] = {"all": [{"m": {"t": "scenario"}}], "pri": 1000, "run": cls._noop}
@@ -131,17 +134,17 @@ class DurableEngine(Engine):
         return name
 
     @classmethod
-    def _action(cls, rule_id: str):
-        def action(c) -> None:  # exactly one parameter: two would make it asynchronous
+    def _action(cls, rule_id: str) -> Callable[[Any], None]:
+        def action(c: Any) -> None:  # exactly one parameter: two would make it asynchronous
             cls._collect[c.m.sid].add(rule_id)
 
         return action
 
     @staticmethod
-    def _noop(c) -> None:
+    def _noop(c: Any) -> None:
         pass
 
-    def fire(self, stratum, rules, record, program):
+    def fire(self, stratum: int, rules: tuple[CompiledRule, ...], record: dict[str, Any], program: Program) -> set[str]:
         host = self._get_host()
         name = self._ruleset(program, stratum)
         sid = f"s{next(self._sids)}"

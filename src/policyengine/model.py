@@ -11,7 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, StringConstraints, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 Level = Literal["federal", "state", "county", "city"]
 Kind = Literal["law", "policy", "practice", "definition"]
@@ -183,7 +185,7 @@ class DefeatExpectation(Strict):
         return {"rule": data} if isinstance(data, str) else data
 
     @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema, handler):
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         """Editors must accept both spellings: a bare rule id, or the mapping."""
         as_object = handler(core_schema)
         return {"anyOf": [{"type": "string", "pattern": RULE_ID_PATTERN}, as_object]}

@@ -7,6 +7,7 @@ load -> model -> check -> compile -> engine -> resolve; reporting is separate
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,7 +24,7 @@ from policyengine.compile import Program, compile_rules
 from policyengine.engine import Engine, Firing, get_engine
 from policyengine.errors import InputError, Problem
 from policyengine.facts import fact_record
-from policyengine.load import load_yaml, yaml_files
+from policyengine.load import Document, load_yaml, yaml_files
 from policyengine.model import Registry, Rule, Scenario, Vocabulary
 from policyengine.resolve import Decision, resolve
 
@@ -92,12 +93,12 @@ def load_rulebase(root: str | Path | None = None) -> Rulebase:
     return Rulebase(root, vocabulary, registry, tuple(rules))
 
 
-def _load(path: Path):
+def _load(path: Path) -> Document:
     """Load a YAML file, naming it as the user would (relative to the working directory)."""
     return load_yaml(path, display=_display(path))
 
 
-def scenario_files(paths: list[str | Path]) -> list[Path]:
+def scenario_files(paths: Sequence[str | Path]) -> list[Path]:
     """Scenario files named directly or found below named directories."""
     out: list[Path] = []
     for p in map(Path, paths):
@@ -112,7 +113,7 @@ def load_scenario(path: str | Path, rulebase: Rulebase) -> Scenario:
     return check_scenario(_load(Path(path)), rulebase.vocabulary, rulebase.registry)
 
 
-def load_scenarios(paths: list[str | Path], rulebase: Rulebase) -> list[Scenario]:
+def load_scenarios(paths: Sequence[str | Path], rulebase: Rulebase) -> list[Scenario]:
     """Every scenario below `paths`; all located problems of all files raised together."""
     scenarios, problems = [], []
     for path in scenario_files(paths):

@@ -83,7 +83,10 @@ class _State:
         self.defeated.append(Defeat(rule.id, by.id if by else None, doctrine))
 
 
-def _take_part(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, state: _State):
+Candidate = tuple[Rule, Conclusion]
+
+
+def _take_part(cands: list[Candidate], day: dt.date, agency: str, state: _State) -> list[Candidate]:
     """Filter by time and agency, then apply explicit overrides."""
     live = []
     for rule, c in cands:
@@ -193,8 +196,8 @@ def _defeats(ds: list[Defeat]) -> tuple[Defeat, ...]:
 
 def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.date, agency: str) -> list[Decision]:
     """One Decision per vocabulary action, in vocabulary order."""
-    law: dict[str, list] = {a: [] for a in actions}
-    practice: dict[str, list] = {a: [] for a in actions}
+    law: dict[str, list[Candidate]] = {a: [] for a in actions}
+    practice: dict[str, list[Candidate]] = {a: [] for a in actions}
     for rule_id in firing.fired:
         rule = rules[rule_id]
         for c in rule.conclusions:
@@ -204,6 +207,7 @@ def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.
         ls = _resolve_law(law[action], day, agency)
         ps = _resolve_practice(practice[action], day, agency)
         verdict = ls.verdict or "not_addressed"
+        practice_verdict = ps.verdict or "unknown"  # always set by _resolve_practice
         decisions.append(
             Decision(
                 action=action,
@@ -215,11 +219,11 @@ def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.
                 protected=ls.protected,
                 leaning=ls.leaning if verdict == "contested" else None,
                 question=ls.question if verdict == "contested" else None,
-                practice=ps.verdict,
+                practice=practice_verdict,
                 practice_by=_ids(ps.deciders),
                 practice_conflict=_ids(ps.conflict),
                 practice_defeated=_defeats(ps.defeated),
-                flags=_flags(verdict, ps.verdict),
+                flags=_flags(verdict, practice_verdict),
             )
         )
     return decisions

@@ -37,7 +37,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def rule_hash(rule_data: dict, jurisdiction: Any) -> str:
+def rule_hash(rule_data: dict[str, Any], jurisdiction: Any) -> str:
     """The content hash of one rule as written (its review block left out)."""
     body = {k: v for k, v in rule_data.items() if k != "review"}
     canonical = json.dumps(
@@ -55,11 +55,11 @@ class WrittenRule:
 
     doc: Document
     index: int
-    data: dict
+    data: dict[str, Any]
 
     @property
     def id(self) -> str:
-        return self.data.get("id", "")
+        return str(self.data.get("id", ""))
 
     @property
     def hash(self) -> str:
@@ -89,10 +89,10 @@ def jurisdiction_label(rule: Rule) -> str:
     return rule.jurisdiction.label()
 
 
-def review_rows(rulebase: Rulebase, status: str | None = None, jurisdiction: str | None = None) -> list[dict]:
+def review_rows(rulebase: Rulebase, status: str | None = None, jurisdiction: str | None = None) -> list[dict[str, Any]]:
     """One row per rule (filtered), in jurisdiction then id order."""
     written = rule_documents(rulebase)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for rule in rulebase.rules:
         label = jurisdiction_label(rule)
         if status and rule.review.status != status:
@@ -126,9 +126,9 @@ def _matches(wanted: str, rule: Rule) -> bool:
     j = rule.jurisdiction
     names = {j.level, jurisdiction_label(rule).lower()}
     if j.level == "county":
-        names.add(j.county.lower())
+        names.add((j.county or "").lower())
     if j.level == "city":
-        names.add(j.city.lower())
+        names.add((j.city or "").lower())
     return wanted in names
 
 
@@ -180,14 +180,15 @@ def stamp(written: WrittenRule, status: str, reviewer: str, day: dt.date, text: 
         flow = ", ".join(f"{k}: {_scalar(review[k]) if k != 'status' else review[k]}" for k in ordered)
         new_lines = [*lines[: review_line - 1], f"{indent}review: {{{flow}}}\n", *lines[review_line:]]
     else:
-        if not key_lines or any(n is None or n <= review_line for n in key_lines):
+        found = [n for n in key_lines if n is not None]
+        if not key_lines or len(found) != len(key_lines) or any(n <= review_line for n in found):
             return Stamp(written.id, digest, None, "the review block has a layout this tool does not edit")
-        first, last = min(key_lines), max(key_lines)
-        if last - first + 1 != len(key_lines):
+        first, last = min(found), max(found)
+        if last - first + 1 != len(found):
             return Stamp(written.id, digest, None, "the review block has multi-line values")
         inner = lines[first - 1]
         sub = inner[: len(inner) - len(inner.lstrip())]
-        if not all(_SIMPLE.match(lines[n - 1].rstrip("\n")) for n in key_lines):
+        if not all(_SIMPLE.match(lines[n - 1].rstrip("\n")) for n in found):
             return Stamp(written.id, digest, None, "the review block has a layout this tool does not edit")
         block = [f"{sub}{k}: {_scalar(review[k]) if k != 'status' else review[k]}\n" for k in ordered]
         new_lines = [*lines[: first - 1], *block, *lines[last:]]

@@ -9,6 +9,7 @@ is in force, its sources with quotes and links, and its review status.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from policyengine.model import Rule
 from policyengine.pipeline import Rulebase
@@ -43,9 +44,9 @@ def _wanted(rule: Rule, wanted: str | None) -> bool:
         names |= {"doc", "department of corrections"}
         names.discard("state")
     if j.level == "county":
-        names |= {j.county.lower(), f"{j.county.lower()} county"}
+        names |= {(j.county or "").lower(), f"{(j.county or '').lower()} county"}
     if j.level == "city":
-        names.add(j.city.lower())
+        names.add((j.city or "").lower())
     return w in names
 
 
@@ -54,9 +55,9 @@ def _agencies(rb: Rulebase, rule: Rule) -> str:
     return "; ".join(f"{words.get(a, a)} (`{a}`)" for a in rule.binds) or "every agency (a definition)"
 
 
-def rule_blocks(rb: Rulebase, rule: Rule) -> list:
+def rule_blocks(rb: Rulebase, rule: Rule) -> list[Any]:
     vocab = rb.vocabulary
-    out: list = [Heading(3, rule.title)]
+    out: list[Any] = [Heading(3, rule.title)]
     facts = [f"Id: `{rule.id}` ({rule.kind}); file {rule.file}, line {rule.line}"]
     if rule.kind == "definition":
         facts.append("Defines: " + "; ".join(f"{fact_words(vocab, f)} is true" for f in rule.derives))

@@ -100,9 +100,9 @@ def _then_schema(rb: Rulebase) -> dict[str, Any]:
             "description": spec.meaning,
             "anyOf": [{"enum": [*LAW_VERDICTS, *PRACTICES]}, verdict_object],
         }
-    for fact, spec in rb.vocabulary.facts.items():
-        if spec.source == "derived":
-            props[fact] = {"description": spec.meaning, "const": True}
+    for fact, fact_spec in rb.vocabulary.facts.items():
+        if fact_spec.source == "derived":
+            props[fact] = {"description": fact_spec.meaning, "const": True}
     return {
         "description": "law: action -> verdict; policy/practice: action -> does|does_not; definition: fact -> true",
         "type": "object",

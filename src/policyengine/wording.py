@@ -86,7 +86,7 @@ def test_words(vocab: Vocabulary, test: Test) -> str:
     return f"{fact_words(vocab, test.fact)} {op} {value_words(vocab, test.fact, test.value)}"
 
 
-def condition_items(vocab: Vocabulary, cond: Condition | None) -> list:
+def condition_items(vocab: Vocabulary, cond: Condition | None) -> list[Any]:
     """A condition as nested list items: (text, [sub-items]) or text."""
     if cond is None:
         return ["Always (no condition)."]
@@ -94,11 +94,12 @@ def condition_items(vocab: Vocabulary, cond: Condition | None) -> list:
         return [test_words(vocab, cond)]
     if isinstance(cond, Not):
         return [("None of the following:", condition_items(vocab, cond.item))]
-    same = {c.fact for c in cond.items if isinstance(c, Test)}
-    ops = {c.op for c in cond.items if isinstance(c, Test)}
-    if len(same) == 1 and all(isinstance(c, Test) for c in cond.items) and len(cond.items) > 1:
+    leaves = [c for c in cond.items if isinstance(c, Test)]
+    same = {c.fact for c in leaves}
+    ops = {c.op for c in leaves}
+    if len(same) == 1 and len(leaves) == len(cond.items) and len(cond.items) > 1:
         fact = same.pop()
-        values = ", ".join(value_words(vocab, fact, c.value) for c in cond.items)
+        values = ", ".join(value_words(vocab, fact, c.value) for c in leaves)
         if isinstance(cond, AnyOf) and ops == {"eq"}:
             return [f"{fact_words(vocab, fact)} is one of: {values}"]
         if isinstance(cond, AllOf) and ops == {"neq"}:
@@ -106,9 +107,7 @@ def condition_items(vocab: Vocabulary, cond: Condition | None) -> list:
     inner = [i for c in cond.items for i in condition_items(vocab, c)]
     if isinstance(cond, AllOf):
         return [("All of the following:", inner)]
-    if isinstance(cond, AnyOf):
-        return [("Any of the following:", inner)]
-    return []
+    return [("Any of the following:", inner)]
 
 
 def conclusion_words(vocab: Vocabulary, rule: Rule, c: Conclusion) -> str:
@@ -121,7 +120,7 @@ def conclusion_words(vocab: Vocabulary, rule: Rule, c: Conclusion) -> str:
             text += f" (leaning **{c.leaning}**)"
         text += f": {action} (`{c.action}`)"
         if c.value == "contested":
-            text += f". Open question: {c.question.strip()}"
+            text += f". Open question: {(c.question or '').strip()}"
         return text
     verb = "does" if c.value == "does" else "does not"
     return f"the agency **{verb}**: {action} (`{c.action}`)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from policyengine import __version__
 from policyengine.cli import check as check_command
@@ -31,7 +32,7 @@ COMMANDS = [
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's own errors also exit 2, without usage noise
+    def error(self, message: str) -> NoReturn:  # argparse's own errors also exit 2, without usage noise
         self.exit(2, f"policyengine: error: {message}\n")
 
 
@@ -51,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        status: int = args.handler(args)
+        return status
     except InputError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -7,10 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from policyengine.analysis import ERROR, INFO, WARNING, analyse, scenario_yaml
+from policyengine.analysis import ERROR, INFO, WARNING, Report, analyse, scenario_yaml
+from policyengine.cli.options import Subcommands
 
 
-def register(sub) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser(
         "check",
         help="check a rules directory: errors, conflicts, gaps, shadowed rules",
@@ -27,7 +28,7 @@ def register(sub) -> None:
     p.set_defaults(handler=main)
 
 
-def render_text(report) -> str:
+def render_text(report: Report) -> str:
     out = []
     for f in report.sorted():
         out.append(f"{f.location()}: {f.severity}: {f.code}: {f.message}")
@@ -40,7 +41,7 @@ def render_text(report) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_json(report) -> str:
+def render_json(report: Report) -> str:
     payload = {
         "rules": report.root,
         "rules_checked": report.rules_checked,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from policyengine.cli.options import add_engine_option, add_rules_option
+from policyengine.cli.options import Subcommands, add_engine_option, add_rules_option
 from policyengine.engine import get_engine
 from policyengine.errors import InputError
 from policyengine.pipeline import evaluate, load_rulebase, load_scenario
@@ -13,7 +13,7 @@ from policyengine.report.blocks import RENDER, Doc
 from policyengine.report.memo import memo_docs
 
 
-def register(sub) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser(
         "explain",
         help="write an explanation memo per action for a scenario",

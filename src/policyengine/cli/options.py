@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import TypeAlias
+
+# What each command's `register(sub)` receives: the parser's table of sub-commands
+# (argparse gives it no public name).
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def add_rules_option(p: argparse.ArgumentParser) -> None:

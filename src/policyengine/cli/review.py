@@ -12,18 +12,19 @@ import argparse
 import json
 import sys
 from collections import Counter
+from typing import Any, get_args
 
-from policyengine.cli.options import add_rules_option
+from policyengine.cli.options import Subcommands, add_rules_option
 from policyengine.cli.run import _date
 from policyengine.errors import InputError
 from policyengine.model import ReviewStatus
 from policyengine.pipeline import load_rulebase
 from policyengine.review import review_rows, stamp_file
 
-STATUSES = list(ReviewStatus.__args__)
+STATUSES = list(get_args(ReviewStatus))
 
 
-def register(sub) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser(
         "review",
         help="list rules by review status, or stamp a review",
@@ -41,9 +42,9 @@ def register(sub) -> None:
     p.set_defaults(handler=main)
 
 
-def _counts(rows: list[dict]) -> dict:
+def _counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     by_status = Counter(r["status"] for r in rows)
-    by_j: dict[str, Counter] = {}
+    by_j: dict[str, Counter[str]] = {}
     for r in rows:
         by_j.setdefault(r["jurisdiction"], Counter())[r["status"]] += 1
     return {
@@ -53,7 +54,7 @@ def _counts(rows: list[dict]) -> dict:
     }
 
 
-def render_text(rows: list[dict]) -> str:
+def render_text(rows: list[dict[str, Any]]) -> str:
     out = [f"{'RULE':<48} {'STATUS':<9} {'REVIEWER':<16} {'DATE':<10} HASH"]
     current = None
     for r in rows:

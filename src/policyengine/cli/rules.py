@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from policyengine.cli.options import add_rules_option
+from policyengine.cli.options import Subcommands, add_rules_option
 from policyengine.errors import InputError
 from policyengine.pipeline import load_rulebase
 from policyengine.report.blocks import RENDER
 from policyengine.rulebook import rulebook
 
 
-def register(sub) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser(
         "rules",
         help="print the rule book",

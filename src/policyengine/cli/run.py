@@ -7,11 +7,12 @@ import datetime as dt
 import sys
 
 from policyengine import bundled
-from policyengine.cli.options import add_engine_option, add_rules_option
-from policyengine.engine import get_engine
+from policyengine.cli.options import Subcommands, add_engine_option, add_rules_option
+from policyengine.engine import Engine, get_engine
 from policyengine.errors import InputError, Problem
 from policyengine.expect import check_expectations
-from policyengine.pipeline import evaluate, load_rulebase, load_scenarios, scenario_files
+from policyengine.model import Scenario
+from policyengine.pipeline import Rulebase, evaluate, load_rulebase, load_scenarios, scenario_files
 from policyengine.report import RENDERERS, evaluation_dict
 from policyengine.report.counties import render_county_table
 
@@ -23,7 +24,7 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
-def register(sub) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser(
         "run",
         help="evaluate scenario files",
@@ -85,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
 DEFAULT_COUNTY_ACTIONS = ["hold_beyond_release", "notify_release", "transfer_at_release"]
 
 
-def _run_counties(args, rulebase, engine, scenarios) -> int:
+def _run_counties(args: argparse.Namespace, rulebase: Rulebase, engine: Engine, scenarios: list[Scenario]) -> int:
     """Each scenario once per county (or in one named county); expectations are not checked."""
     if args.county == "all":
         counties = rulebase.counties

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from policyengine.cli.options import add_rules_option
+from policyengine.cli.options import Subcommands, add_rules_option
 from policyengine.pipeline import load_rulebase
 from policyengine.schema import write_schemas
 
 
-def register(sub) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser(
         "schema",
         help="write JSON Schemas for rule and scenario files",

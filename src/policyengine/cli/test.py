@@ -11,9 +11,10 @@ import argparse
 import json
 import sys
 from fractions import Fraction
+from typing import Any
 
 from policyengine import bundled
-from policyengine.cli.options import add_engine_option, add_rules_option
+from policyengine.cli.options import Subcommands, add_engine_option, add_rules_option
 from policyengine.engine import get_engine
 from policyengine.errors import InputError
 from policyengine.pipeline import load_rulebase, load_scenarios
@@ -42,7 +43,7 @@ def _shown(value: Fraction) -> int | float:
     return int(value) if value.denominator == 1 else float(value)
 
 
-def register(sub) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser(
         "test",
         help="run scenario expectations as tests (with coverage and mutation testing)",
@@ -86,7 +87,7 @@ def main(args: argparse.Namespace) -> int:
     status = 1 if failed else 0
     if args.fail_on_empty and not tests:
         status = 1
-    report: dict = {
+    report: dict[str, Any] = {
         "engine": engine.name,
         "scenarios": [outcome_dict(o) for o in outcomes],
         "summary": {

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 
 @dataclass
@@ -26,7 +28,12 @@ class Para:
 class Items:
     """A bullet list; an item may carry nested items."""
 
-    items: list[str | tuple[str, Items | list]]
+    items: Sequence[Item]
+
+
+# A list item: its text, or its text with nested items under it.
+Item: TypeAlias = "str | tuple[str, Items | Sequence[Item]]"
+Block: TypeAlias = "Heading | Para | Items | SourceBlock"
 
 
 @dataclass
@@ -40,16 +47,16 @@ class SourceBlock:
 @dataclass
 class Doc:
     title: str
-    blocks: list = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
 
-    def add(self, *blocks) -> None:
+    def add(self, *blocks: Block) -> None:
         self.blocks.extend(blocks)
 
 
 # ----------------------------------------------------------------- Markdown
 
 
-def _md_items(items: Items | list, depth: int) -> list[str]:
+def _md_items(items: Items | Sequence[Item], depth: int) -> list[str]:
     items = items if isinstance(items, Items) else Items(items)
     out = []
     for item in items.items:
@@ -94,7 +101,7 @@ def _inline(text: str) -> str:
     return _BOLD.sub(r"<strong>\1</strong>", text)
 
 
-def _html_items(items: Items | list) -> list[str]:
+def _html_items(items: Items | Sequence[Item]) -> list[str]:
     items = items if isinstance(items, Items) else Items(items)
     out = ["<ul>"]
     for item in items.items:

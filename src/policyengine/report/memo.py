@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policyengine.model import Rule, Test
+from policyengine.model import Conclusion, Rule, Test
 from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.report.blocks import Doc, Heading, Items, Para, SourceBlock
 from policyengine.report.trace import matched_tests
@@ -49,7 +49,7 @@ class _Memo:
     def rule_label(self, rule: Rule) -> str:
         return f"`{rule.id}` ({LEVEL_WORDS[rule.level]} {rule.kind}, {rule.jurisdiction.label()}): {rule.title}"
 
-    def facts_blocks(self) -> list:
+    def facts_blocks(self) -> list[Any]:
         stated, registry, derived = [], [], []
         for fact in self.vocab.facts:
             spec = self.vocab.facts[fact]
@@ -65,7 +65,7 @@ class _Memo:
                 derived.append(
                     f"{line}, derived by " + ", ".join(f"`{r}`" for r in by) if by else f"{line}: no definition applied"
                 )
-        out: list = [Heading(2, "Facts"), Para("Stated in the scenario:"), Items(stated)]
+        out: list[Any] = [Heading(2, "Facts"), Para("Stated in the scenario:"), Items(stated)]
         county = self.ev.county
         if registry:
             out += [Para(f"From the jurisdiction registry ({county} County on {self.ev.date.isoformat()}):")]
@@ -102,7 +102,7 @@ class _Memo:
             return text + f"Met: the date is {show(value)}."
         return text + f"Met: {source} {value_words(self.vocab, test.fact, value)}."
 
-    def sources(self, rule: Rule) -> list:
+    def sources(self, rule: Rule) -> list[Any]:
         return [SourceBlock(s.cite, s.url, s.quote, s.note) for s in rule.sources]
 
     def verdict_of(self, rule: Rule, action: str) -> str:
@@ -212,7 +212,7 @@ class _Memo:
         return text
 
 
-def _conclusion(rule: Rule, action: str):
+def _conclusion(rule: Rule, action: str) -> Conclusion:
     return next(c for c in rule.conclusions if c.action == action)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from policyengine.compile import holds
-from policyengine.model import Condition, Test
+from policyengine.model import Condition, Not, Test
 from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.wording import DATE_OPS, show
 from policyengine.wording import OPS as WORD_OPS
@@ -21,6 +21,8 @@ def matched_tests(cond: Condition | None, facts: dict[str, Any]) -> list[Test]:
         return []
     if isinstance(cond, Test):
         return [cond] if holds(cond, facts) else []
+    if isinstance(cond, Not):  # compiled conditions carry no `not`; a negation names no test that held
+        return []
     out: list[Test] = []
     for item in cond.items:
         if holds(item, facts):

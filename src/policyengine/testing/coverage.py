@@ -87,8 +87,8 @@ def _decisive_rules(outcome: Outcome, rulebase: Rulebase) -> set[str]:
 
 def _jurisdictions(rulebase: Rulebase) -> list[tuple[str, str, str]]:
     """(label, fact, value) for every county and city with its own rules, then every agency."""
-    counties = sorted({r.jurisdiction.county for r in rulebase.rules if r.level == "county"})
-    cities = sorted({r.jurisdiction.city for r in rulebase.rules if r.level == "city"})
+    counties = sorted({c for r in rulebase.rules if r.level == "county" and (c := r.jurisdiction.county)})
+    cities = sorted({c for r in rulebase.rules if r.level == "city" and (c := r.jurisdiction.city)})
     agencies = list(rulebase.vocabulary.facts["agency"].values or {})
     return (
         [(f"{c} County", "place.county", c) for c in counties]
@@ -113,7 +113,7 @@ def measure(outcomes: list[Outcome], rulebase: Rulebase) -> Coverage:
     unexercised: dict[str, tuple[str, ...]] = {}
     cells = 0
     for label, fact, value in _jurisdictions(rulebase):
-        asserted = set()
+        asserted: set[str] = set()
         for o in outcomes:
             if o.scenario.facts.get(fact) == value:
                 asserted.update(o.scenario.head.expect)

@@ -76,7 +76,8 @@ def rule_files(rulebase: Rulebase) -> list[list[Rule]]:
 
 def decisions_json(scenario: Scenario, rulebase: Rulebase, engine: Engine) -> list[dict[str, Any]]:
     """The decisions of a scenario as the JSON contract gives them."""
-    return evaluation_dict(evaluate(scenario, rulebase, engine), rulebase)["decisions"]
+    decisions: list[dict[str, Any]] = evaluation_dict(evaluate(scenario, rulebase, engine), rulebase)["decisions"]
+    return decisions
 
 
 def invariant_result(scenario: Scenario, rulebase: Rulebase, engine: Engine) -> dict[str, Any]:

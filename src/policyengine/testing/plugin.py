@@ -11,15 +11,21 @@ actual per action and the trace.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from policyengine import bundled
 from policyengine.engine import get_engine
 from policyengine.errors import InputError
+from policyengine.model import Scenario
 from policyengine.pipeline import Rulebase, load_rulebase, load_scenario
 from policyengine.testing.collection import Outcome, format_failure, run_scenario
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr, TracebackStyle
 
 _RULEBASE = pytest.StashKey[Rulebase]()
 
@@ -57,7 +63,7 @@ def rulebase(config: pytest.Config) -> Rulebase:
     return config.stash[_RULEBASE]
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
     if file_path.suffix not in (".yaml", ".yml"):
         return None
     inside = any(file_path.is_relative_to(d) for d in _scenario_dirs(parent.config))
@@ -69,7 +75,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 class ScenarioFile(pytest.File):
     """A scenario file: one item if it has expectations, none otherwise."""
 
-    def collect(self):
+    def collect(self) -> Iterator[pytest.Item]:
         try:
             scenario = load_scenario(self.path, rulebase(self.config))
         except InputError as exc:
@@ -83,17 +89,19 @@ class ScenarioFile(pytest.File):
 class InvalidScenario(pytest.Item):
     """A scenario file that does not load: fails with its located errors."""
 
-    def __init__(self, *, error: InputError, **kwargs):
+    def __init__(self, *, error: InputError, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.error = error
 
     def runtest(self) -> None:
         raise self.error
 
-    def repr_failure(self, excinfo, style=None):
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> str | TerminalRepr:
         return str(excinfo.value)
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"invalid scenario file {self.name}"
 
 
@@ -104,7 +112,7 @@ class ScenarioFailed(Exception):
 
 
 class ScenarioItem(pytest.Item):
-    def __init__(self, *, scenario, **kwargs):
+    def __init__(self, *, scenario: Scenario, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
 
@@ -114,12 +122,14 @@ class ScenarioItem(pytest.Item):
         if not outcome.passed:
             raise ScenarioFailed(outcome)
 
-    def repr_failure(self, excinfo, style=None):
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> str | TerminalRepr:
         if isinstance(excinfo.value, ScenarioFailed):
             return format_failure(excinfo.value.outcome)
         if isinstance(excinfo.value, InputError):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style)
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"scenario {self.name}"

@@ -33,7 +33,7 @@ def scenario_facts_of(rulebase: Rulebase) -> list[str]:
     return [name for name, spec in rulebase.vocabulary.facts.items() if spec.source == "scenario"]
 
 
-def _values(rulebase: Rulebase, fact: str) -> st.SearchStrategy:
+def _values(rulebase: Rulebase, fact: str) -> st.SearchStrategy[Any]:
     spec = rulebase.vocabulary.facts[fact]
     if spec.type == "date":
         return st.dates(FIRST_DAY, LAST_DAY)
@@ -41,7 +41,7 @@ def _values(rulebase: Rulebase, fact: str) -> st.SearchStrategy:
         return st.booleans()
     if spec.type == "integer":
         return st.integers(min_value=0, max_value=10_000)
-    return st.sampled_from(sorted(allowed_values(rulebase.vocabulary, rulebase.registry, fact), key=str))
+    return st.sampled_from(sorted(allowed_values(rulebase.vocabulary, rulebase.registry, fact) or [], key=str))
 
 
 def city_values(rulebase: Rulebase, county: str) -> list[str]:
@@ -49,12 +49,12 @@ def city_values(rulebase: Rulebase, county: str) -> list[str]:
     return ["none"] + sorted(c.name for c in rulebase.registry.cities if c.county == county)
 
 
-def _as_strategy(value: Any) -> st.SearchStrategy:
+def _as_strategy(value: Any) -> st.SearchStrategy[Any]:
     return value if isinstance(value, st.SearchStrategy) else st.just(value)
 
 
 @st.composite
-def facts(draw, rulebase: Rulebase, **pinned: Any) -> dict[str, Any]:
+def facts(draw: st.DrawFn, /, rulebase: Rulebase, **pinned: Any) -> dict[str, Any]:
     """Every scenario fact, each from its allowed values; `pinned` maps a fact (with `__`
     for `.`, e.g. `immigration__detainer`) to a value or a strategy."""
     given = {name.replace("__", "."): _as_strategy(v) for name, v in pinned.items()}
@@ -97,7 +97,7 @@ def with_fact(scenario: Scenario, fact: str, value: Any) -> Scenario:
 def scenario_document(
     scenario: Scenario,
     scenario_id: str | None = None,
-    expect: dict | None = None,
+    expect: dict[str, Any] | None = None,
     notes: str | None = None,
     rulebase: Rulebase | None = None,
 ) -> dict[str, Any]:
