@@ -17,6 +17,7 @@ import pytest
 from policyengine import analysis
 from policyengine.analysis import CODES
 from policyengine.cli import main
+from policyengine.errors import InputError, Problem
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lawyer"
 BAD = sorted(p for p in (FIXTURES / "bad").iterdir() if p.is_dir())
@@ -153,3 +154,57 @@ def test_registry_facts_are_explored_through_counties(tmp_path, capsys):
     finding = next(f for f in report["findings"] if f["code"] == "PE502")
     assert "county: Southfork" in finding["scenario"]
     assert "2020-01-01" in finding["scenario"]
+
+
+# ------------------------------------------------------------------ codes are data
+
+
+def _broken_variants(tmp_path: Path) -> list[Path]:
+    """Rules directories that are wrong in many ways: every bad fixture, and the good
+    fixture with each line of its state rule file deleted in turn."""
+    dirs = list(BAD)
+    good = FIXTURES / "good"
+    for f in [good / "state.yaml"]:
+        lines = f.read_text().splitlines(keepends=True)
+        for n in range(len(lines)):
+            overlay = tmp_path / f"{f.stem}-{n}"
+            overlay.mkdir(parents=True)
+            for g in good.iterdir():
+                shutil.copy(g, overlay / g.name)
+            (overlay / f.name).write_text("".join(lines[:n] + lines[n + 1 :]))
+            dirs.append(overlay)
+    return dirs
+
+
+def test_every_problem_reaching_check_carries_the_code_it_was_raised_with(tmp_path):
+    seen: set[str] = set()
+    for i, overlay in enumerate(_broken_variants(tmp_path / "variants")):
+        (tmp_path / f"r{i}").mkdir()
+        root = rules_dir(tmp_path / f"r{i}", overlay)
+        try:
+            report = analysis.analyse(root, explore=False)
+        except InputError as exc:  # the file is not YAML at all: exit 2, but coded too
+            assert all(p.code in CODES for p in exc.problems), exc.problems
+            continue
+        for f in report.findings:
+            assert f.code in CODES, f
+            seen.add(f.code)
+    # the line deletions reach the shape, vocabulary, value, language and source codes
+    assert {"PE101", "PE102", "PE104", "PE201"} <= seen
+
+
+def test_a_problem_raised_without_a_code_fails_check(tmp_path, monkeypatch):
+    def uncoded(*args, **kwargs):
+        raise InputError([Problem("state.yaml", 3, "something is wrong")])
+
+    monkeypatch.setattr(analysis, "check_rule_file", uncoded)
+    with pytest.raises(analysis.UncodedProblem):
+        analysis.analyse(rules_dir(tmp_path, FIXTURES / "good"), explore=False)
+
+
+def test_an_unknown_key_inside_a_conclusion_is_pe104(tmp_path, capsys):
+    # Once PE101: a message-matching table took "unknown key" for a shape error.
+    fixture = FIXTURES / "bad" / "PE104-unknown-key-in-conclusion"
+    status, report = check_json(capsys, rules_dir(tmp_path, fixture))
+    assert [(f["code"], f["line"]) for f in report["findings"]] == [("PE104", 14)]
+    assert "unknown key 'leanning'" in report["findings"][0]["message"]

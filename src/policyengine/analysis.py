@@ -4,7 +4,7 @@ Each finding has a code (PEnnn, documented in docs/errors/PEnnn.md), a severity,
 and line, and a message; a conflict also carries the smallest scenario that shows it.
 
 Three passes:
-1. the loader's and checker's own problems, each mapped to a code (PE1xx-PE4xx);
+1. the loader's and checker's own problems, each with the code given where it was raised (PE1xx-PE4xx);
 2. structural checks across rules: quotes, override cycles and overrides that can never
    take effect, review hashes, gaps in coverage;
 3. exploration of the finite fact domain: for two same-level rules that disagree, every
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -119,33 +118,21 @@ class Report:
         return sum(f.severity == severity for f in self.findings)
 
 
-# ------------------------------------------------- pass 1: located problems -> codes
-
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("PE401", re.compile(r"in_force\.until must be after")),
-    ("PE201", re.compile(r"needs at least one source|missing required key '(sources|cite|url)'|sources\.\d+\.url")),
-    ("PE106", re.compile(r"is used twice")),
-    ("PE301", re.compile(r"which is no rule")),
-    ("PE302", re.compile(r"overrides itself")),
-    ("PE303", re.compile(r"cannot override|neither override nor are overridden")),
-    ("PE304", re.compile(r"circular definition")),
-    ("PE105", re.compile(r"unknown (county|city)|names no (county|city)|is in .* County")),
-    ("PE102", re.compile(r"is not (a fact|an action|an agency|a derived fact)")),
-    ("PE103", re.compile(r"is not an allowed value|takes true or false|takes a whole number|takes a date")),
-    ("PE101", re.compile(r"unknown key '|missing required key|\(got |must be a YAML mapping|is a group of facts")),
-]
+# ------------------------------------ pass 1: the located problems of load and check
 
 
-def code_for(problem: Problem) -> str:
-    """The finding code of a problem reported by the checker (PE104 when no pattern fits)."""
-    for code, pattern in _PATTERNS:
-        if pattern.search(problem.message):
-            return code
-    return "PE104"
+class UncodedProblem(Exception):
+    """A problem reached `check` without the code its raise site must give (a bug here)."""
 
 
-def _findings(problems: list[Problem], code: str | None = None) -> list[Finding]:
-    return [Finding(code or code_for(p), p.file, p.line, p.message) for p in problems]
+def _findings(problems: list[Problem]) -> list[Finding]:
+    """The checker's located problems as findings, each with the code given where it was raised."""
+    out = []
+    for p in problems:
+        if p.code is None or p.code not in CODES:
+            raise UncodedProblem(f"no known code for the problem '{p}' (given: {p.code})")
+        out.append(Finding(p.code, p.file, p.line, p.message))
+    return out
 
 
 def _display(path: Path) -> str:
@@ -169,14 +156,14 @@ def _load(root: Path) -> _Loaded:
     special[REGISTRY_FILE] = [f for f in files if f.name == REGISTRY_FILE]
     for name, found in special.items():
         if len(found) != 1:
-            raise InputError.at(_display(root), None, f"expected exactly one {name}, found {len(found)}")
+            raise InputError.at(_display(root), None, f"expected exactly one {name}, found {len(found)}", "PE107")
     docs = {f: load_yaml(f, display=_display(f)) for f in files}
     findings: list[Finding] = []
     try:
         vocab = check_vocabulary(docs[special[VOCABULARY_FILE][0]])
         registry = check_registry(docs[special[REGISTRY_FILE][0]], vocab)
     except InputError as exc:
-        return _Loaded(None, [], _findings(exc.problems, "PE107"))
+        return _Loaded(None, [], _findings(exc.problems))
     rules: list[Rule] = []
     rule_docs = []
     for path, doc in docs.items():

@@ -44,8 +44,12 @@ NOT_AN_AGREEMENT = ("none", "not_applicable")
 M = TypeVar("M", bound=BaseModel)
 
 
-def validate(doc: Document, model: type[M], data: Any = None, at: Path_ = ()) -> M:
-    """Validate `data` (default: the whole document) with a pydantic model, errors located."""
+def validate(doc: Document, model: type[M], data: Any = None, at: Path_ = (), code: str | None = None) -> M:
+    """Validate `data` (default: the whole document) with a pydantic model, errors located.
+
+    Each error's code is `code` when given (PE107 for the vocabulary and registry), else
+    PE201 for a missing or malformed source and PE101 for any other shape error.
+    """
     data = doc.data if data is None and not at else data
     try:
         return model.model_validate(data)
@@ -53,8 +57,21 @@ def validate(doc: Document, model: type[M], data: Any = None, at: Path_ = ()) ->
         problems = []
         for err in exc.errors():
             loc = tuple(at) + tuple(err["loc"])
-            problems.append(Problem(doc.file, doc.line(loc), _describe(err, loc)))
+            problems.append(Problem(doc.file, doc.line(loc), _describe(err, loc), code or _shape_code(err, loc)))
         raise InputError(_dedupe(problems)) from None
+
+
+def _shape_code(err: Mapping[str, Any], loc: tuple[str | int, ...]) -> str:
+    """PE201 when the error is about a rule's sources (none, or one without cite or a valid url)."""
+    kind, last = err["type"], loc[-1] if loc else None
+    if last == "sources" and kind in ("too_short", "missing"):
+        return "PE201"
+    if kind == "missing" and last in ("cite", "url"):
+        return "PE201"
+    in_source = any(
+        loc[i] == "sources" and isinstance(loc[i + 1], int) and loc[i + 2] == "url" for i in range(len(loc) - 2)
+    )
+    return "PE201" if in_source else "PE101"
 
 
 def _describe(err: Mapping[str, Any], loc: tuple[str | int, ...]) -> str:
@@ -80,9 +97,9 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def _top_level_mapping(doc: Document, what: str) -> dict[str | int, Any]:
+def _top_level_mapping(doc: Document, what: str, code: str = "PE101") -> dict[str | int, Any]:
     if not isinstance(doc.data, dict):
-        raise doc.error((), f"a {what} file must be a YAML mapping at the top level")
+        raise doc.error((), f"a {what} file must be a YAML mapping at the top level", code)
     return doc.data
 
 
@@ -90,19 +107,19 @@ def _top_level_mapping(doc: Document, what: str) -> dict[str | int, Any]:
 
 
 def check_vocabulary(doc: Document) -> Vocabulary:
-    _top_level_mapping(doc, "vocabulary")
-    vocab = validate(doc, Vocabulary)
+    _top_level_mapping(doc, "vocabulary", "PE107")
+    vocab = validate(doc, Vocabulary, code="PE107")
     problems = []
     for name, spec in vocab.facts.items():
         where = doc.line(("facts", name))
         if spec.type == "enum" and not (spec.values or spec.values_from):
-            problems.append(Problem(doc.file, where, f"enum fact '{name}' lists no values"))
+            problems.append(Problem(doc.file, where, f"enum fact '{name}' lists no values", "PE107"))
         if spec.source == "derived" and (spec.type != "boolean" or spec.default is not False):
-            problems.append(Problem(doc.file, where, f"derived fact '{name}' must be boolean, default false"))
+            problems.append(Problem(doc.file, where, f"derived fact '{name}' must be boolean, default false", "PE107"))
         if not spec.required and spec.default is None:
-            problems.append(Problem(doc.file, where, f"fact '{name}' needs a default or required"))
+            problems.append(Problem(doc.file, where, f"fact '{name}' needs a default or required", "PE107"))
         if spec.default is not None and spec.values and spec.default not in spec.values:
-            problems.append(Problem(doc.file, where, f"default of '{name}' is not one of its values"))
+            problems.append(Problem(doc.file, where, f"default of '{name}' is not one of its values", "PE107"))
     if problems:
         raise InputError(problems)
     return vocab
@@ -112,25 +129,29 @@ def check_vocabulary(doc: Document) -> Vocabulary:
 
 
 def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
-    _top_level_mapping(doc, "registry")
-    registry = validate(doc, Registry)
+    _top_level_mapping(doc, "registry", "PE107")
+    registry = validate(doc, Registry, code="PE107")
     problems: list[Problem] = []
     names: dict[tuple[str, str], int] = {}
     for i, county in enumerate(registry.counties):
         for key, value in (("name", county.name), ("fips", county.fips)):
             if (key, value) in names:
                 problems.append(
-                    Problem(doc.file, doc.line(("counties", i, key)), f"county {key} '{value}' listed twice")
+                    Problem(doc.file, doc.line(("counties", i, key)), f"county {key} '{value}' listed twice", "PE107")
                 )
             names[(key, value)] = i
     counties = {c.name for c in registry.counties}
     for i, city in enumerate(registry.cities):
         if city.county not in counties:
-            problems.append(Problem(doc.file, doc.line(("cities", i, "county")), f"unknown county '{city.county}'"))
+            problems.append(
+                Problem(doc.file, doc.line(("cities", i, "county")), f"unknown county '{city.county}'", "PE107")
+            )
     for i, agreement in enumerate(registry.agreements):
         at = ("agreements", i)
         if agreement.county not in counties:
-            problems.append(Problem(doc.file, doc.line((*at, "county")), f"unknown county '{agreement.county}'"))
+            problems.append(
+                Problem(doc.file, doc.line((*at, "county")), f"unknown county '{agreement.county}'", "PE107")
+            )
         if agreement.kind == "287g":
             for key, fact in (("model", "agreement.287g_model"), ("board_approval", "agreement.287g_board_approval")):
                 allowed = [v for v in vocab.facts[fact].values or {} if v not in NOT_AN_AGREEMENT]
@@ -141,6 +162,7 @@ def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
                             doc.file,
                             doc.line((*at, key)),
                             f"{key} '{value}' is not one of: {', '.join(allowed)}",
+                            "PE107",
                         )
                     )
     if problems:
@@ -186,8 +208,8 @@ class _RuleChecker:
         self.problems: list[Problem] = []
         self.agencies = list(vocab.facts["agency"].values or {})
 
-    def problem(self, path: Path_, message: str) -> None:
-        self.problems.append(Problem(self.doc.file, self.doc.line(path), message))
+    def problem(self, path: Path_, message: str, code: str) -> None:
+        self.problems.append(Problem(self.doc.file, self.doc.line(path), message, code))
 
     def run(self) -> list[Rule]:
         _top_level_mapping(self.doc, "rule")
@@ -205,26 +227,28 @@ class _RuleChecker:
         cities = {c.name: c.county for c in self.registry.cities}
         if j.level == "county":
             if j.county not in counties:
-                self.problem((*at, "county"), f"unknown county '{j.county}' (not in the registry)")
+                self.problem((*at, "county"), f"unknown county '{j.county}' (not in the registry)", "PE105")
             if j.city:
-                self.problem((*at, "city"), "a county file names no city")
+                self.problem((*at, "city"), "a county file names no city", "PE105")
         elif j.level == "city":
             if j.city not in cities:
-                self.problem((*at, "city"), f"unknown city '{j.city}' (not in the registry)")
+                self.problem((*at, "city"), f"unknown city '{j.city}' (not in the registry)", "PE105")
             actual = cities.get(j.city or "")
             if j.county and actual != j.county:
-                self.problem((*at, "county"), f"{j.city} is in {actual} County")
+                self.problem((*at, "county"), f"{j.city} is in {actual} County", "PE105")
         elif j.county or j.city:
-            self.problem(at, f"a {j.level} file names no county or city")
+            self.problem(at, f"a {j.level} file names no county or city", "PE105")
 
     def _rule(self, raw: RawRule, j: Jurisdiction, at: Path_) -> Rule | None:
         for i, agency in enumerate(raw.binds):
             if agency not in self.agencies:
-                self.problem((*at, "binds", i), f"'{agency}' is not an agency (allowed: {', '.join(self.agencies)})")
+                self.problem(
+                    (*at, "binds", i), f"'{agency}' is not an agency (allowed: {', '.join(self.agencies)})", "PE102"
+                )
         if raw.kind != "definition" and not raw.binds:
-            self.problem((*at, "id"), f"rule '{raw.id}' must say whom it binds ('binds: [...]')")
+            self.problem((*at, "id"), f"rule '{raw.id}' must say whom it binds ('binds: [...]')", "PE104")
         if raw.in_force.until is not None and raw.in_force.until <= raw.in_force.start:
-            self.problem((*at, "in_force"), "in_force.until must be after in_force.from")
+            self.problem((*at, "in_force"), "in_force.until must be after in_force.from", "PE401")
         when = None if raw.when is None else self.condition(raw.when, (*at, "when"))
         conclusions, derives = self._then(raw, (*at, "then"))
         return Rule(
@@ -251,27 +275,27 @@ class _RuleChecker:
         conclusions: list[Conclusion] = []
         derives: list[str] = []
         if not raw.then:
-            self.problem(at, "'then' concludes nothing")
+            self.problem(at, "'then' concludes nothing", "PE104")
         for name, value in raw.then.items():
             where = (*at, name)
             if raw.kind == "definition":
                 spec = self.vocab.facts.get(name)
                 if spec is None or spec.source != "derived":
-                    self.problem(where, f"'{name}' is not a derived fact in the vocabulary")
+                    self.problem(where, f"'{name}' is not a derived fact in the vocabulary", "PE102")
                 elif value is not True:
-                    self.problem(where, f"a definition sets '{name}: true', not {value!r}")
+                    self.problem(where, f"a definition sets '{name}: true', not {value!r}", "PE104")
                 else:
                     derives.append(name)
                 continue
             if name not in self.vocab.actions:
-                self.problem(where, f"'{name}' is not an action in the vocabulary")
+                self.problem(where, f"'{name}' is not an action in the vocabulary", "PE102")
                 continue
             if raw.kind == "law":
                 c = self._verdict(name, value, where)
             elif value in PRACTICES:
                 c = Conclusion(name, value)
             else:
-                self.problem(where, f"a {raw.kind} rule concludes does or does_not, not {value!r}")
+                self.problem(where, f"a {raw.kind} rule concludes does or does_not, not {value!r}", "PE104")
                 c = None
             if c:
                 conclusions.append(c)
@@ -281,44 +305,44 @@ class _RuleChecker:
         if isinstance(value, str):
             value = {"verdict": value}
         if not isinstance(value, dict) or "verdict" not in value:
-            self.problem(at, f"'{action}' needs a verdict ({', '.join(LAW_VERDICTS)})")
+            self.problem(at, f"'{action}' needs a verdict ({', '.join(LAW_VERDICTS)})", "PE104")
             return None
         unknown = set(value) - {"verdict", "protected", "leaning", "question"}
         for key in sorted(unknown):
-            self.problem((*at, key), f"unknown key '{key}' in the conclusion for '{action}'")
+            self.problem((*at, key), f"unknown key '{key}' in the conclusion for '{action}'", "PE104")
         verdict = value["verdict"]
         if verdict not in LAW_VERDICTS:
-            self.problem((*at, "verdict"), f"'{verdict}' is not a verdict ({', '.join(LAW_VERDICTS)})")
+            self.problem((*at, "verdict"), f"'{verdict}' is not a verdict ({', '.join(LAW_VERDICTS)})", "PE104")
             return None
         protected = value.get("protected", False)
         if not isinstance(protected, bool) or (protected and verdict != "permitted"):
-            self.problem((*at, "protected"), "only a 'permitted' verdict can be protected: true")
+            self.problem((*at, "protected"), "only a 'permitted' verdict can be protected: true", "PE104")
         leaning, question = value.get("leaning"), value.get("question")
         if verdict == "contested":
             if leaning not in ("required", "permitted", "prohibited"):
-                self.problem(at, "a contested verdict needs a leaning: required, permitted or prohibited")
+                self.problem(at, "a contested verdict needs a leaning: required, permitted or prohibited", "PE104")
             if not isinstance(question, str) or not question.strip():
-                self.problem(at, "a contested verdict needs the open question in words ('question')")
+                self.problem(at, "a contested verdict needs the open question in words ('question')", "PE104")
         elif leaning is not None or question is not None:
-            self.problem(at, "leaning and question belong only to a contested verdict")
+            self.problem(at, "leaning and question belong only to a contested verdict", "PE104")
         return Conclusion(action, verdict, bool(protected), leaning, question)
 
     def condition(self, node: Any, at: Path_) -> Condition | None:
         """Parse the closed condition language: all, any, not, and tests on one fact."""
         if isinstance(node, list) and not node:
-            self.problem(at, "an empty list is no condition; leave 'when' out to apply always")
+            self.problem(at, "an empty list is no condition; leave 'when' out to apply always", "PE104")
             return None
         if isinstance(node, list):
             return AllOf(tuple(c for i, item in enumerate(node) if (c := self.condition(item, (*at, i)))))
         if not isinstance(node, dict) or not node:
-            self.problem(at, "a condition is a mapping: all, any, not, or 'fact: value'")
+            self.problem(at, "a condition is a mapping: all, any, not, or 'fact: value'", "PE104")
             return None
         parts: list[Condition] = []
         for key, value in node.items():
             where = (*at, key)
             if key in ("all", "any"):
                 if not isinstance(value, list) or not value:
-                    self.problem(where, f"'{key}' takes a non-empty list of conditions")
+                    self.problem(where, f"'{key}' takes a non-empty list of conditions", "PE104")
                     continue
                 items = tuple(c for i, v in enumerate(value) if (c := self.condition(v, (*where, i))))
                 parts.append(AllOf(items) if key == "all" else AnyOf(items))
@@ -331,7 +355,7 @@ class _RuleChecker:
                 if test is not None:
                     parts.append(test)
             else:
-                self.problem(where, f"'{key}' is not a fact in the vocabulary")
+                self.problem(where, f"'{key}' is not a fact in the vocabulary", "PE102")
         return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
     def _test(self, fact: str, value: Any, at: Path_) -> Condition | None:
@@ -339,7 +363,7 @@ class _RuleChecker:
         if not isinstance(value, dict):
             return self._leaf(fact, "eq", value, at)
         if len(value) != 1:
-            self.problem(at, f"a test on '{fact}' has exactly one operator")
+            self.problem(at, f"a test on '{fact}' has exactly one operator", "PE104")
             return None
         ((op, operand),) = value.items()
         where = (*at, op)
@@ -347,26 +371,26 @@ class _RuleChecker:
             return self._leaf(fact, "neq", operand, where)
         if op in ("in", "not_in"):
             if not isinstance(operand, list) or not operand:
-                self.problem(where, f"'{op}' takes a non-empty list of values")
+                self.problem(where, f"'{op}' takes a non-empty list of values", "PE104")
                 return None
             leaves = [self._leaf(fact, "eq" if op == "in" else "neq", v, (*where, i)) for i, v in enumerate(operand)]
             tests: tuple[Condition, ...] = tuple(t for t in leaves if t)
             return AnyOf(tests) if op == "in" else AllOf(tests)
         if op in COMPARISONS:
             if spec.type not in ("date", "integer"):
-                self.problem(where, f"'{op}' compares dates or numbers; '{fact}' is {spec.type}")
+                self.problem(where, f"'{op}' compares dates or numbers; '{fact}' is {spec.type}", "PE104")
                 return None
             if op in ("before", "after") and spec.type != "date":
-                self.problem(where, f"'{op}' compares dates; '{fact}' is {spec.type}")
+                self.problem(where, f"'{op}' compares dates; '{fact}' is {spec.type}", "PE104")
                 return None
             return self._leaf(fact, COMPARISONS[op], operand, where)
-        self.problem(where, f"unknown operator '{op}' (use not, in, not_in, before, after, lt, lte, gt, gte)")
+        self.problem(where, f"unknown operator '{op}' (use not, in, not_in, before, after, lt, lte, gt, gte)", "PE104")
         return None
 
     def _leaf(self, fact: str, op: str, value: Any, at: Path_) -> Test | None:
         why = check_value(self.vocab, self.registry, fact, value)
         if why:
-            self.problem(at, why)
+            self.problem(at, why, "PE103")
             return None
         return Test(fact, op, value)
 
@@ -393,7 +417,12 @@ def check_rulebase(rules: list[Rule]) -> None:
         if rule.id in by_id:
             first = by_id[rule.id]
             problems.append(
-                Problem(rule.file, rule.line, f"rule id '{rule.id}' is used twice (first at {first.file}:{first.line})")
+                Problem(
+                    rule.file,
+                    rule.line,
+                    f"rule id '{rule.id}' is used twice (first at {first.file}:{first.line})",
+                    "PE106",
+                )
             )
         else:
             by_id[rule.id] = rule
@@ -401,15 +430,22 @@ def check_rulebase(rules: list[Rule]) -> None:
         for target in rule.overrides:
             other = by_id.get(target)
             if other is None:
-                problems.append(Problem(rule.file, rule.line, f"'{rule.id}' overrides '{target}', which is no rule"))
+                problems.append(
+                    Problem(rule.file, rule.line, f"'{rule.id}' overrides '{target}', which is no rule", "PE301")
+                )
             elif target == rule.id:
-                problems.append(Problem(rule.file, rule.line, f"'{rule.id}' overrides itself"))
+                problems.append(Problem(rule.file, rule.line, f"'{rule.id}' overrides itself", "PE302"))
             elif other.kind == "definition" or rule.kind == "definition":
-                problems.append(Problem(rule.file, rule.line, "definitions neither override nor are overridden"))
+                problems.append(
+                    Problem(rule.file, rule.line, "definitions neither override nor are overridden", "PE303")
+                )
             elif (other.kind == "law") != (rule.kind == "law"):
                 problems.append(
                     Problem(
-                        rule.file, rule.line, f"'{rule.id}' ({rule.kind}) cannot override '{target}' ({other.kind})"
+                        rule.file,
+                        rule.line,
+                        f"'{rule.id}' ({rule.kind}) cannot override '{target}' ({other.kind})",
+                        "PE303",
                     )
                 )
             elif LEVEL_RANK[other.level] < LEVEL_RANK[rule.level] and rule.kind == "law":
@@ -418,6 +454,7 @@ def check_rulebase(rules: list[Rule]) -> None:
                         rule.file,
                         rule.line,
                         f"'{rule.id}' ({rule.level}) cannot override higher-level law '{target}' ({other.level})",
+                        "PE303",
                     )
                 )
     problems += _definition_cycles(rules)
@@ -442,7 +479,7 @@ def _definition_cycles(rules: list[Rule]) -> list[Problem]:
         if state.get(fact) == "active":
             cycle = trail[trail.index(fact) :] + [fact]
             rule = where[fact]
-            problems.append(Problem(rule.file, rule.line, "circular definition: " + " -> ".join(cycle)))
+            problems.append(Problem(rule.file, rule.line, "circular definition: " + " -> ".join(cycle), "PE304"))
             return
         state[fact] = "active"
         for dep in sorted(depends[fact]):
@@ -468,14 +505,17 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
         problems += exc.problems
         head = None
     facts: dict[str, Any] = {}
+    rejected: set[str] = set()  # facts stated but refused: not reported missing as well
 
     def add(name: str, value: Any, path: Path_) -> None:
         spec = vocab.facts.get(name)
         if spec is None:
-            problems.append(Problem(doc.file, doc.line(path), f"'{name}' is not a fact in the vocabulary"))
+            problems.append(Problem(doc.file, doc.line(path), f"'{name}' is not a fact in the vocabulary", "PE102"))
         elif spec.source == "derived":
             problems.append(
-                Problem(doc.file, doc.line(path), f"'{name}' is derived by the rules; a scenario cannot state it")
+                Problem(
+                    doc.file, doc.line(path), f"'{name}' is derived by the rules; a scenario cannot state it", "PE104"
+                )
             )
         elif spec.source == "registry":
             problems.append(
@@ -483,12 +523,15 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
                     doc.file,
                     doc.line(path),
                     f"'{name}' comes from the jurisdiction registry for the scenario's county and date",
+                    "PE104",
                 )
             )
         elif (why := check_value(vocab, registry, name, value)) is not None:
-            problems.append(Problem(doc.file, doc.line(path), why))
+            problems.append(Problem(doc.file, doc.line(path), why, "PE103"))
         else:
             facts[name] = value
+            return
+        rejected.add(name)
 
     for key, value in data.items():
         if key in SCENARIO_HEAD_KEYS and key != "date":
@@ -497,23 +540,28 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
             continue  # validated as part of the head; entered as a fact below
         if key in groups:
             if not isinstance(value, dict):
-                problems.append(Problem(doc.file, doc.line((key,)), f"'{key}' is a group of facts: a mapping"))
+                problems.append(Problem(doc.file, doc.line((key,)), f"'{key}' is a group of facts: a mapping", "PE101"))
                 continue
             for sub, subvalue in value.items():
                 add(f"{key}.{sub}", subvalue, (key, sub))
         elif key in vocab.facts:
             add(key, value, (key,))
         else:
-            problems.append(Problem(doc.file, doc.line((key,)), f"unknown key '{key}' in a scenario"))
+            problems.append(Problem(doc.file, doc.line((key,)), f"unknown key '{key}' in a scenario", "PE101"))
     for name, spec in vocab.facts.items():
         if spec.required and spec.source == "scenario" and name not in facts and name != "date":
-            if not any(p.message.startswith(f"'{name}'") or f"'{name}'" in p.message for p in problems):
-                problems.append(Problem(doc.file, doc.line(()), f"missing required fact '{name}'"))
+            if name not in rejected:
+                problems.append(Problem(doc.file, doc.line(()), f"missing required fact '{name}'", "PE101"))
     if head is not None:
         for action, _ in head.expect.items():
             if action not in vocab.actions:
                 problems.append(
-                    Problem(doc.file, doc.line(("expect", action)), f"'{action}' is not an action in the vocabulary")
+                    Problem(
+                        doc.file,
+                        doc.line(("expect", action)),
+                        f"'{action}' is not an action in the vocabulary",
+                        "PE102",
+                    )
                 )
         if "place.city" in facts and facts["place.city"] != "none" and "place.county" in facts:
             county = {c.name: c.county for c in registry.cities}[facts["place.city"]]
@@ -523,6 +571,7 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
                         doc.file,
                         doc.line(("place", "city")),
                         f"{facts['place.city']} is in {county} County, not {facts['place.county']}",
+                        "PE105",
                     )
                 )
     if problems or head is None:

@@ -8,11 +8,17 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Problem:
-    """One located problem in a user's file."""
+    """One located problem in a user's file.
+
+    `code` (PEnnn, explained in docs/errors/PEnnn.md) is given where the problem is
+    raised, never derived from the wording; a problem about a command's arguments
+    rather than a file has none.
+    """
 
     file: str
     line: int | None
     message: str
+    code: str | None = None
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -27,8 +33,8 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
     @classmethod
-    def at(cls, file: str | Path, line: int | None, message: str) -> InputError:
-        return cls([Problem(str(file), line, message)])
+    def at(cls, file: str | Path, line: int | None, message: str, code: str | None = None) -> InputError:
+        return cls([Problem(str(file), line, message, code)])
 
 
 class EngineError(Exception):

@@ -34,8 +34,8 @@ class Document:
             path = path[:-1]
         return self.lines.get((), 1)
 
-    def error(self, path: Path_, message: str) -> InputError:
-        return InputError.at(self.file, self.line(path), message)
+    def error(self, path: Path_, message: str, code: str | None = None) -> InputError:
+        return InputError.at(self.file, self.line(path), message, code)
 
 
 class _Loader(yaml.SafeLoader):
@@ -48,14 +48,16 @@ STANDARD_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if not isinstance(node, yaml.ScalarNode) and node.tag not in STANDARD_TAGS:
-        raise InputError.at(doc.file, node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
+        raise InputError.at(doc.file, node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed", code="PE101")
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise doc.error(path, "a key must be a plain word, not a list or mapping")
+                raise doc.error(path, "a key must be a plain word, not a list or mapping", code="PE101")
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise InputError.at(doc.file, key_node.start_mark.line + 1, "YAML merge keys ('<<') are not allowed")
+                raise InputError.at(
+                    doc.file, key_node.start_mark.line + 1, "YAML merge keys ('<<') are not allowed", code="PE101"
+                )
             key = _scalar(doc, loader, key_node)
             if not isinstance(key, str | int | bool) or isinstance(key, bool):
                 key = str(key)
@@ -64,6 +66,7 @@ def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
                     doc.file,
                     key_node.start_mark.line + 1,
                     f"duplicate key '{key}' (first given on line {doc.lines[(*path, key)]})",
+                    code="PE101",
                 )
             doc.lines[(*path, key)] = key_node.start_mark.line + 1
             result[key] = _build(doc, loader, value_node, (*path, key))
@@ -82,7 +85,7 @@ def _scalar(doc: Document, loader: _Loader, node: yaml.Node) -> Any:
             message = f"'{text}' is not a real calendar date"
         else:
             message = f"cannot read value '{text}': {exc}"
-        raise InputError.at(doc.file, node.start_mark.line + 1, message) from None
+        raise InputError.at(doc.file, node.start_mark.line + 1, message, code="PE101") from None
 
 
 def load_yaml(path: str | Path, text: str | None = None, display: str | None = None) -> Document:
@@ -93,11 +96,11 @@ def load_yaml(path: str | Path, text: str | None = None, display: str | None = N
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise InputError.at(display, None, "file not found") from None
+            raise InputError.at(display, None, "file not found", code="PE101") from None
         except UnicodeDecodeError:
-            raise InputError.at(display, None, "file is not UTF-8 text") from None
+            raise InputError.at(display, None, "file is not UTF-8 text", code="PE101") from None
         except OSError as exc:
-            raise InputError.at(display, None, f"cannot read file: {exc.strerror}") from None
+            raise InputError.at(display, None, f"cannot read file: {exc.strerror}", code="PE101") from None
     doc = Document(display, None)
     loader = _Loader(text)
     try:
@@ -107,9 +110,9 @@ def load_yaml(path: str | Path, text: str | None = None, display: str | None = N
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or "invalid YAML"
-        raise InputError.at(display, line, f"invalid YAML: {problem}") from None
+        raise InputError.at(display, line, f"invalid YAML: {problem}", code="PE101") from None
     except yaml.YAMLError as exc:
-        raise InputError.at(display, None, f"invalid YAML: {exc}") from None
+        raise InputError.at(display, None, f"invalid YAML: {exc}", code="PE101") from None
     finally:
         loader.dispose()
     return doc

@@ -75,7 +75,7 @@ def load_rulebase(root: str | Path | None = None) -> Rulebase:
     registry_files = [f for f in files if f.name == REGISTRY_FILE]
     for name, found in ((VOCABULARY_FILE, vocab_files), (REGISTRY_FILE, registry_files)):
         if len(found) != 1:
-            raise InputError.at(_display(root), None, f"expected exactly one {name}, found {len(found)}")
+            raise InputError.at(_display(root), None, f"expected exactly one {name}, found {len(found)}", "PE107")
     vocabulary = check_vocabulary(_load(vocab_files[0]))
     registry = check_registry(_load(registry_files[0]), vocabulary)
     problems: list[Problem] = []
