@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import analysis
+from policyengine import rulebase as rulebase_module
 from policyengine.analysis import CODES
 from policyengine.cli import main
 from policyengine.errors import InputError, Problem
@@ -197,7 +198,7 @@ def test_a_problem_raised_without_a_code_fails_check(tmp_path, monkeypatch):
     def uncoded(*args, **kwargs):
         raise InputError([Problem("state.yaml", 3, "something is wrong")])
 
-    monkeypatch.setattr(analysis, "check_rule_file", uncoded)
+    monkeypatch.setattr(rulebase_module, "check_rule_file", uncoded)
     with pytest.raises(analysis.UncodedProblem):
         analysis.analyse(rules_dir(tmp_path, FIXTURES / "good"), explore=False)
 

@@ -27,15 +27,14 @@ from typing import Any
 import yaml
 
 from policyengine import bundled
-from policyengine.check import check_registry, check_rule_file, check_rulebase, check_vocabulary
 from policyengine.compile import CompiledRule
 from policyengine.engine import ReferenceEngine
-from policyengine.errors import InputError, Problem
+from policyengine.errors import Problem
 from policyengine.facts import registry_facts
-from policyengine.load import Document, load_yaml, yaml_files
 from policyengine.model import LEVEL_RANK, AllOf, AnyOf, Conclusion, Condition, Rule, Scenario, ScenarioHead, Test
-from policyengine.pipeline import REGISTRY_FILE, VOCABULARY_FILE, Evaluation, Rulebase, evaluate
+from policyengine.pipeline import Evaluation, evaluate
 from policyengine.review import written_rules
+from policyengine.rulebase import Rulebase, VocabularyError, display, read_rulebase
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -135,66 +134,22 @@ def _findings(problems: list[Problem]) -> list[Finding]:
     return out
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-@dataclass
-class _Loaded:
-    rulebase: Rulebase | None
-    docs: list[Document]
-    findings: list[Finding]
-
-
-def _load(root: Path) -> _Loaded:
-    """Load every file (a file that is not YAML raises InputError: exit 2), then check it."""
-    files = yaml_files(root)
-    special = {VOCABULARY_FILE: [f for f in files if f.name == VOCABULARY_FILE]}
-    special[REGISTRY_FILE] = [f for f in files if f.name == REGISTRY_FILE]
-    for name, found in special.items():
-        if len(found) != 1:
-            raise InputError.at(_display(root), None, f"expected exactly one {name}, found {len(found)}", "PE107")
-    docs = {f: load_yaml(f, display=_display(f)) for f in files}
-    findings: list[Finding] = []
-    try:
-        vocab = check_vocabulary(docs[special[VOCABULARY_FILE][0]])
-        registry = check_registry(docs[special[REGISTRY_FILE][0]], vocab)
-    except InputError as exc:
-        return _Loaded(None, [], _findings(exc.problems))
-    rules: list[Rule] = []
-    rule_docs = []
-    for path, doc in docs.items():
-        if path in (special[VOCABULARY_FILE][0], special[REGISTRY_FILE][0]):
-            continue
-        try:
-            rules += check_rule_file(doc, vocab, registry)
-            rule_docs.append(doc)
-        except InputError as exc:
-            findings += _findings(exc.problems)
-    if findings:
-        return _Loaded(None, rule_docs, findings)
-    try:
-        check_rulebase(rules)
-    except InputError as exc:
-        return _Loaded(None, rule_docs, _findings(exc.problems))
-    return _Loaded(Rulebase(root, vocab, registry, tuple(rules)), rule_docs, [])
-
-
 def analyse(root: str | Path | None = None, explore: bool = True) -> Report:
-    """Check a rules directory (default: the bundled rules) and return every finding."""
+    """Check a rules directory (default: the bundled rules) and return every finding.
+
+    A file that is not YAML at all raises InputError (exit 2); every other problem of
+    loading and checking is a finding.
+    """
     root = Path(root) if root is not None else bundled.rules_dir()
-    if not root.is_dir():
-        raise InputError.at(str(root), None, "rules directory not found")
-    loaded = _load(root)
-    report = Report(_display(root), list(loaded.findings))
-    rb = loaded.rulebase
-    if rb is None:
+    try:
+        rb = read_rulebase(root)
+    except VocabularyError as exc:
+        return Report(display(root), _findings(exc.problems))
+    report = Report(display(root), _findings(list(rb.diagnostics)))
+    if rb.diagnostics:
         return report
     report.rules_checked = len(rb.rules)
-    report.findings += _structure(rb, loaded.docs)
+    report.findings += _structure(rb)
     cyclic = {r for f in report.findings if f.code == "PE302" for r in f.rules}
     if explore and not cyclic:
         report.findings += Explorer(rb).run()
@@ -222,7 +177,7 @@ def _same_place(a: Rule, b: Rule) -> bool:
     return True
 
 
-def _structure(rb: Rulebase, docs: list[Document]) -> list[Finding]:
+def _structure(rb: Rulebase) -> list[Finding]:
     out: list[Finding] = []
     by_id = rb.by_id
     for rule in rb.rules:
@@ -253,8 +208,8 @@ def _structure(rb: Rulebase, docs: list[Document]) -> list[Finding]:
                     )
                 )
     out += _override_cycles(rb)
-    out += _review(rb, docs)
-    out += _gaps(rb, docs)
+    out += _review(rb)
+    out += _gaps(rb)
     return out
 
 
@@ -284,9 +239,9 @@ def _override_cycles(rb: Rulebase) -> list[Finding]:
     return out
 
 
-def _review(rb: Rulebase, docs: list[Document]) -> list[Finding]:
+def _review(rb: Rulebase) -> list[Finding]:
     out = []
-    written = written_rules(docs)
+    written = written_rules(rb.documents)
     for rule in rb.rules:
         review = rule.review
         if review.status == "draft":
@@ -317,9 +272,9 @@ def _review(rb: Rulebase, docs: list[Document]) -> list[Finding]:
     return out
 
 
-def _gaps(rb: Rulebase, docs: list[Document]) -> list[Finding]:
-    vocab_file = _vocabulary_path(rb)
-    vocab_doc = load_yaml(vocab_file, display=_display(vocab_file))
+def _gaps(rb: Rulebase) -> list[Finding]:
+    vocab_doc = rb.vocabulary_document
+    assert vocab_doc is not None  # read_rulebase keeps it
     agencies = list(rb.vocabulary.facts["agency"].values or {})
     out = []
     for action in rb.actions:
@@ -337,10 +292,6 @@ def _gaps(rb: Rulebase, docs: list[Document]) -> list[Finding]:
             )
         )
     return out
-
-
-def _vocabulary_path(rb: Rulebase) -> Path:
-    return next(f for f in yaml_files(rb.root) if f.name == VOCABULARY_FILE)
 
 
 # --------------------------------------------------------- pass 3: exploration

@@ -9,93 +9,36 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
-from policyengine import bundled
-from policyengine.check import (
-    check_registry,
-    check_rule_file,
-    check_rulebase,
-    check_scenario,
-    check_vocabulary,
-)
-from policyengine.compile import Program, compile_rules
+from policyengine.check import check_scenario
 from policyengine.engine import Engine, Firing, get_engine
-from policyengine.errors import InputError, Problem
+from policyengine.errors import InputError
 from policyengine.facts import fact_record
-from policyengine.load import Document, load_yaml, yaml_files
-from policyengine.model import Registry, Rule, Scenario, Vocabulary
+from policyengine.load import yaml_files
+from policyengine.model import Scenario
 from policyengine.resolve import Decision, resolve
+from policyengine.rulebase import (  # the loader stage, named here for the callers of the pipeline
+    REGISTRY_FILE,
+    VOCABULARY_FILE,
+    Rulebase,
+    load_document,
+    load_rulebase,
+    read_rulebase,
+)
 
-VOCABULARY_FILE = "vocabulary.yaml"
-REGISTRY_FILE = "registry.yaml"
-
-
-@dataclass(frozen=True)
-class Rulebase:
-    """Vocabulary, registry and checked rules of one rules directory, compiled once."""
-
-    root: Path
-    vocabulary: Vocabulary
-    registry: Registry
-    rules: tuple[Rule, ...]
-
-    @cached_property
-    def program(self) -> Program:
-        return compile_rules(list(self.rules))
-
-    @cached_property
-    def by_id(self) -> dict[str, Rule]:
-        return {r.id: r for r in self.rules}
-
-    @property
-    def actions(self) -> list[str]:
-        return list(self.vocabulary.actions)
-
-    @property
-    def counties(self) -> list[str]:
-        return [c.name for c in self.registry.counties]
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def load_rulebase(root: str | Path | None = None) -> Rulebase:
-    """Load and check every file of a rules directory (default: the bundled rules)."""
-    root = Path(root) if root is not None else bundled.rules_dir()
-    if not root.is_dir():
-        raise InputError.at(str(root), None, "rules directory not found")
-    files = yaml_files(root)
-    vocab_files = [f for f in files if f.name == VOCABULARY_FILE]
-    registry_files = [f for f in files if f.name == REGISTRY_FILE]
-    for name, found in ((VOCABULARY_FILE, vocab_files), (REGISTRY_FILE, registry_files)):
-        if len(found) != 1:
-            raise InputError.at(_display(root), None, f"expected exactly one {name}, found {len(found)}", "PE107")
-    vocabulary = check_vocabulary(_load(vocab_files[0]))
-    registry = check_registry(_load(registry_files[0]), vocabulary)
-    problems: list[Problem] = []
-    rules: list[Rule] = []
-    for path in files:
-        if path in (vocab_files[0], registry_files[0]):
-            continue
-        try:
-            rules += check_rule_file(_load(path), vocabulary, registry)
-        except InputError as exc:
-            problems += exc.problems
-    if problems:
-        raise InputError(problems)
-    check_rulebase(rules)
-    return Rulebase(root, vocabulary, registry, tuple(rules))
-
-
-def _load(path: Path) -> Document:
-    """Load a YAML file, naming it as the user would (relative to the working directory)."""
-    return load_yaml(path, display=_display(path))
+__all__ = [
+    "REGISTRY_FILE",
+    "VOCABULARY_FILE",
+    "Evaluation",
+    "Rulebase",
+    "evaluate",
+    "load_rulebase",
+    "load_scenario",
+    "load_scenarios",
+    "read_rulebase",
+    "scenario_files",
+]
 
 
 def scenario_files(paths: Sequence[str | Path]) -> list[Path]:
@@ -110,7 +53,7 @@ def scenario_files(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def load_scenario(path: str | Path, rulebase: Rulebase) -> Scenario:
-    return check_scenario(_load(Path(path)), rulebase.vocabulary, rulebase.registry)
+    return check_scenario(load_document(Path(path)), rulebase.vocabulary, rulebase.registry)
 
 
 def load_scenarios(paths: Sequence[str | Path], rulebase: Rulebase) -> list[Scenario]:

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ class WrittenRule:
         return rule_hash(self.data, self.doc.data.get("jurisdiction"))
 
 
-def written_rules(docs: list[Document]) -> dict[str, WrittenRule]:
+def written_rules(docs: Sequence[Document]) -> dict[str, WrittenRule]:
     """Every rule of the given (already checked) rule documents, by id."""
     out: dict[str, WrittenRule] = {}
     for doc in docs:
@@ -77,9 +78,8 @@ def written_rules(docs: list[Document]) -> dict[str, WrittenRule]:
 
 
 def rule_documents(rulebase: Rulebase) -> dict[str, WrittenRule]:
-    """Re-read the files of a loaded rulebase to reach each rule's written form."""
-    files = sorted({r.file for r in rulebase.rules})
-    return written_rules([load_yaml(f) for f in files])
+    """Each rule's written form, from the documents the rulebase was loaded from."""
+    return written_rules(rulebase.documents)
 
 
 # ------------------------------------------------------------------ listing

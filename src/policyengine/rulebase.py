@@ -1,0 +1,203 @@
+"""The rulebase: every file of a rules directory loaded once, checked, and kept.
+
+`read_rulebase` is the one loader. It reads each file once (load), checks the vocabulary
+and registry, then every rule file (model, check) and the rules across files, and keeps
+what it read: the documents, a source map (file and line of every rule, source and
+condition) and the problems of the rule files as diagnostics. `run`, `check`, `review`,
+`rules`, `schema`, `test` and the pytest plugin all start from it; nothing re-reads a file
+it loaded. `load_rulebase` is the strict form the commands that evaluate use: any
+diagnostic is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from policyengine import bundled
+from policyengine.check import check_registry, check_rule_file, check_rulebase, check_vocabulary
+from policyengine.compile import Program, compile_rules
+from policyengine.errors import InputError, Problem
+from policyengine.load import Document, Path_, load_yaml, yaml_files
+from policyengine.model import Registry, Rule, Vocabulary
+
+VOCABULARY_FILE = "vocabulary.yaml"
+REGISTRY_FILE = "registry.yaml"
+
+
+class VocabularyError(InputError):
+    """The vocabulary or the registry is invalid: no rule can be checked against it."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is written: a file (as the user names it) and a line."""
+
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """File and line of every rule, of each of its sources, and of each part of its condition.
+
+    `conditions` is keyed by rule id and the path inside the rule's `when` (keys and list
+    indexes as written, `()` for `when` itself).
+    """
+
+    rules: Mapping[str, Location] = field(default_factory=dict)
+    sources: Mapping[tuple[str, int], Location] = field(default_factory=dict)
+    conditions: Mapping[tuple[str, Path_], Location] = field(default_factory=dict)
+
+    def rule(self, rule_id: str) -> Location:
+        return self.rules[rule_id]
+
+    def source(self, rule_id: str, index: int) -> Location:
+        return self.sources[(rule_id, index)]
+
+    def condition(self, rule_id: str, path: Path_ = ()) -> Location:
+        """The line of the condition at `path` in the rule's `when`, or of its nearest enclosing part."""
+        path = tuple(path)
+        while path and (rule_id, path) not in self.conditions:
+            path = path[:-1]
+        return self.conditions.get((rule_id, path), self.rules[rule_id])
+
+
+@dataclass(frozen=True)
+class Rulebase:
+    """Vocabulary, registry and checked rules of one rules directory, with what was read.
+
+    `documents` are the rule files as loaded (vocabulary and registry apart);
+    `diagnostics` the located problems of the rule files (empty for a rulebase the
+    strict `load_rulebase` returned). Compiled once, on first use.
+    """
+
+    root: Path
+    vocabulary: Vocabulary
+    registry: Registry
+    rules: tuple[Rule, ...]
+    documents: tuple[Document, ...] = ()
+    vocabulary_document: Document | None = None
+    registry_document: Document | None = None
+    source_map: SourceMap = field(default_factory=SourceMap)
+    diagnostics: tuple[Problem, ...] = ()
+
+    @cached_property
+    def program(self) -> Program:
+        return compile_rules(list(self.rules))
+
+    @cached_property
+    def by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+    @property
+    def actions(self) -> list[str]:
+        return list(self.vocabulary.actions)
+
+    @property
+    def counties(self) -> list[str]:
+        return [c.name for c in self.registry.counties]
+
+
+def display(path: Path) -> str:
+    """A path as the user would name it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_document(path: Path) -> Document:
+    """Load one YAML file, naming it as the user would."""
+    return load_yaml(path, display=display(path))
+
+
+def read_rulebase(root: str | Path | None = None) -> Rulebase:
+    """Load and check every file of a rules directory (default: the bundled rules), once.
+
+    Raises InputError when a file cannot be read as YAML (every such file named) and
+    VocabularyError when the vocabulary or registry is invalid; the problems of rule
+    files are kept in `diagnostics`, with the rules that passed.
+    """
+    root = Path(root) if root is not None else bundled.rules_dir()
+    if not root.is_dir():
+        raise InputError.at(str(root), None, "rules directory not found")
+    files = yaml_files(root)
+    special: dict[str, list[Path]] = {
+        name: [f for f in files if f.name == name] for name in (VOCABULARY_FILE, REGISTRY_FILE)
+    }
+    for name, found in special.items():
+        if len(found) != 1:
+            raise InputError.at(display(root), None, f"expected exactly one {name}, found {len(found)}", "PE107")
+    docs: dict[Path, Document] = {}
+    unreadable: list[Problem] = []
+    for path in files:
+        try:
+            docs[path] = load_document(path)
+        except InputError as exc:
+            unreadable += exc.problems
+    if unreadable:
+        raise InputError(unreadable)
+    vocabulary_doc, registry_doc = docs[special[VOCABULARY_FILE][0]], docs[special[REGISTRY_FILE][0]]
+    try:
+        vocabulary = check_vocabulary(vocabulary_doc)
+        registry = check_registry(registry_doc, vocabulary)
+    except InputError as exc:
+        raise VocabularyError(exc.problems) from None
+    problems: list[Problem] = []
+    rules: list[Rule] = []
+    rule_docs: list[Document] = []
+    for doc in docs.values():
+        if doc is vocabulary_doc or doc is registry_doc:
+            continue
+        try:
+            rules += check_rule_file(doc, vocabulary, registry)
+            rule_docs.append(doc)
+        except InputError as exc:
+            problems += exc.problems
+    if not problems:
+        try:
+            check_rulebase(rules)
+        except InputError as exc:
+            problems += exc.problems
+    return Rulebase(
+        root=root,
+        vocabulary=vocabulary,
+        registry=registry,
+        rules=tuple(rules),
+        documents=tuple(rule_docs),
+        vocabulary_document=vocabulary_doc,
+        registry_document=registry_doc,
+        source_map=_source_map(rule_docs),
+        diagnostics=tuple(problems),
+    )
+
+
+def load_rulebase(root: str | Path | None = None) -> Rulebase:
+    """The rulebase of a rules directory, every problem of every file raised together."""
+    rulebase = read_rulebase(root)
+    if rulebase.diagnostics:
+        raise InputError(list(rulebase.diagnostics))
+    return rulebase
+
+
+def _source_map(docs: list[Document]) -> SourceMap:
+    rules: dict[str, Location] = {}
+    sources: dict[tuple[str, int], Location] = {}
+    conditions: dict[tuple[str, Path_], Location] = {}
+    for doc in docs:
+        written = doc.data.get("rules") if isinstance(doc.data, dict) else None
+        for i, data in enumerate(written or []):
+            rule_id = data.get("id") if isinstance(data, dict) else None
+            if not isinstance(rule_id, str) or rule_id in rules:
+                continue
+            rules[rule_id] = Location(doc.file, doc.line(("rules", i, "id")))
+            for k, _ in enumerate(data.get("sources") or []):
+                sources[(rule_id, k)] = Location(doc.file, doc.line(("rules", i, "sources", k)))
+            prefix = ("rules", i, "when")
+            for path, line in doc.lines.items():
+                if path[:3] == prefix:
+                    conditions[(rule_id, path[3:])] = Location(doc.file, line)
+    return SourceMap(rules, sources, conditions)
