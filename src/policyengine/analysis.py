@@ -28,13 +28,15 @@ import yaml
 
 from policyengine import bundled
 from policyengine.compile import CompiledRule
+from policyengine.conditions import Test, leaves
 from policyengine.engine import ReferenceEngine
 from policyengine.errors import Problem
 from policyengine.facts import registry_facts
-from policyengine.model import LEVEL_RANK, AllOf, AnyOf, Conclusion, Condition, Rule, Scenario, ScenarioHead, Test
+from policyengine.model import LEVEL_RANK, Conclusion, Rule, Scenario, ScenarioHead
 from policyengine.pipeline import Evaluation, evaluate
 from policyengine.review import written_rules
 from policyengine.rulebase import Rulebase, VocabularyError, display, read_rulebase
+from policyengine.terms import Doctrine, Verdict
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -297,16 +299,6 @@ def _gaps(rb: Rulebase) -> list[Finding]:
 # --------------------------------------------------------- pass 3: exploration
 
 
-def _tests(cond: Condition | None) -> Iterator[Test]:
-    if cond is None:
-        return
-    if isinstance(cond, Test):
-        yield cond
-    elif isinstance(cond, AllOf | AnyOf):
-        for item in cond.items:
-            yield from _tests(item)
-
-
 def _shift(value: Any, by: int) -> Any:
     if isinstance(value, str):  # an ISO date, as compiled conditions carry them
         return (dt.date.fromisoformat(value) + dt.timedelta(days=by)).isoformat()
@@ -355,7 +347,7 @@ class Explorer:
     def facts_of(self, rules: list[Rule]) -> list[str]:
         """Scenario facts the rules' conditions test, following derived facts to their definitions."""
         seen: set[str] = set()
-        todo = [t.fact for r in rules for t in _tests(self.compiled[r.id].condition)]
+        todo = [t.fact for r in rules for t in leaves(self.compiled[r.id].condition)]
         out: set[str] = set()
         while todo:
             fact = todo.pop()
@@ -365,14 +357,14 @@ class Explorer:
             spec = self.vocab.facts[fact]
             if spec.source == "derived":
                 for d in self.definers.get(fact, []):
-                    todo += [t.fact for t in _tests(self.compiled[d.id].condition)]
+                    todo += [t.fact for t in leaves(self.compiled[d.id].condition)]
             elif spec.source == "scenario" and fact not in self.SCENARIO_FACTS:
                 out.add(fact)
         return [f for f in self.vocab.facts if f in out]  # vocabulary order
 
     def registry_relevant(self, rules: list[Rule]) -> bool:
         seen = set(self.facts_of(rules))
-        tested = {t.fact for r in rules for t in _tests(self.compiled[r.id].condition)}
+        tested = {t.fact for r in rules for t in leaves(self.compiled[r.id].condition)}
         for facts in (seen, tested):
             if any(self.vocab.facts[f].source == "registry" for f in facts):
                 return True
@@ -381,14 +373,14 @@ class Explorer:
             for fact in tested
             if self.vocab.facts[fact].source == "derived"
             for d in self.definers.get(fact, [])
-            for t in _tests(self.compiled[d.id].condition)
+            for t in leaves(self.compiled[d.id].condition)
         )
 
     def values_of(self, fact: str) -> list[Any]:
         """The default first, then one representative of each other class of values the rules tell apart."""
         spec = self.vocab.facts[fact]
         default = spec.default
-        tested = [t.value for r in self.rb.rules for t in _tests(self.compiled[r.id].condition) if t.fact == fact]
+        tested = [t.value for r in self.rb.rules for t in leaves(self.compiled[r.id].condition) if t.fact == fact]
         if spec.type == "boolean":
             return [default, not default]
         if spec.type == "enum":
@@ -405,7 +397,7 @@ class Explorer:
         marks = {start}
         for r in self.rb.rules:
             marks |= {d for d in (r.in_force.start, r.in_force.until) if d is not None}
-            for t in _tests(self.compiled[r.id].condition):
+            for t in leaves(self.compiled[r.id].condition):
                 if t.fact == "date":
                     marks |= {dt.date.fromisoformat(_shift(t.value, d)) for d in (0, 1)}
         for a in self.rb.registry.agreements:
@@ -426,7 +418,7 @@ class Explorer:
         tests = tuple(
             _holds_date(t, iso)
             for r in self.rb.rules
-            for t in _tests(self.compiled[r.id].condition)
+            for t in leaves(self.compiled[r.id].condition)
             if t.fact == "date"
         )
         return in_force, agreements, tests
@@ -677,7 +669,7 @@ class Explorer:
         for ev in self.cache.values():
             for d in ev.decisions:
                 for x in (*d.defeated, *d.practice_defeated):
-                    if x.rule == rule.id and x.doctrine not in ("not in force", "does not bind this agency"):
+                    if x.rule == rule.id and x.doctrine not in (Doctrine.NOT_IN_FORCE, Doctrine.NOT_BINDING):
                         seen[(x.by, x.doctrine)] = None
         shown = [
             f"{doctrine} by {by}" if by else doctrine for by, doctrine in sorted(seen, key=lambda k: (k[1], k[0] or ""))
@@ -716,7 +708,7 @@ def _holds_date(test: Test, iso: str) -> bool:
 
 
 def _says(c: Conclusion) -> str:
-    if c.value == "contested":
+    if c.value == Verdict.CONTESTED:
         return f"contested, leaning {c.leaning}"
     return c.value
 

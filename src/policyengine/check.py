@@ -13,29 +13,27 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from policyengine.conditions import AllOf, AnyOf, Condition, Not, Test
+from policyengine.conditions import facts_tested as facts_tested  # named here for earlier callers
 from policyengine.errors import InputError, Problem
 from policyengine.load import Document, Path_
 from policyengine.model import (
     LEVEL_RANK,
-    AllOf,
-    AnyOf,
     Conclusion,
-    Condition,
     FactSpec,
     Jurisdiction,
-    Not,
     RawRule,
     Registry,
     Rule,
     RuleFile,
     Scenario,
     ScenarioHead,
-    Test,
     Vocabulary,
 )
+from policyengine.terms import LAW_VERDICTS as LAW_VERDICTS
+from policyengine.terms import PRACTICES as PRACTICES
+from policyengine.terms import Level, Practice, Verdict
 
-LAW_VERDICTS = ("required", "permitted", "prohibited", "contested")
-PRACTICES = ("does", "does_not")
 COMPARISONS = {"before": "lt", "after": "gt", "lt": "lt", "lte": "lte", "gt": "gt", "gte": "gte"}
 SCENARIO_HEAD_KEYS = set(ScenarioHead.model_fields)
 NOT_AN_AGREEMENT = ("none", "not_applicable")
@@ -255,7 +253,7 @@ class _RuleChecker:
             id=raw.id,
             title=raw.title,
             kind=raw.kind,
-            level=j.level,
+            level=Level(j.level),
             jurisdiction=j,
             binds=tuple(raw.binds),
             in_force=raw.in_force,
@@ -293,7 +291,7 @@ class _RuleChecker:
             if raw.kind == "law":
                 c = self._verdict(name, value, where)
             elif value in PRACTICES:
-                c = Conclusion(name, value)
+                c = Conclusion(name, Practice(value))
             else:
                 self.problem(where, f"a {raw.kind} rule concludes does or does_not, not {value!r}", "PE104")
                 c = None
@@ -315,17 +313,20 @@ class _RuleChecker:
             self.problem((*at, "verdict"), f"'{verdict}' is not a verdict ({', '.join(LAW_VERDICTS)})", "PE104")
             return None
         protected = value.get("protected", False)
-        if not isinstance(protected, bool) or (protected and verdict != "permitted"):
+        if not isinstance(protected, bool) or (protected and verdict != Verdict.PERMITTED):
             self.problem((*at, "protected"), "only a 'permitted' verdict can be protected: true", "PE104")
         leaning, question = value.get("leaning"), value.get("question")
-        if verdict == "contested":
-            if leaning not in ("required", "permitted", "prohibited"):
+        leanings = (Verdict.REQUIRED, Verdict.PERMITTED, Verdict.PROHIBITED)
+        if verdict == Verdict.CONTESTED:
+            if leaning not in leanings:
                 self.problem(at, "a contested verdict needs a leaning: required, permitted or prohibited", "PE104")
             if not isinstance(question, str) or not question.strip():
                 self.problem(at, "a contested verdict needs the open question in words ('question')", "PE104")
         elif leaning is not None or question is not None:
             self.problem(at, "leaning and question belong only to a contested verdict", "PE104")
-        return Conclusion(action, verdict, bool(protected), leaning, question)
+        # A leaning that is no verdict was reported above; the file's rules are not kept then.
+        leaning_term = Verdict(leaning) if leaning in leanings else None
+        return Conclusion(action, Verdict(verdict), bool(protected), leaning_term, question)
 
     def condition(self, node: Any, at: Path_) -> Condition | None:
         """Parse the closed condition language: all, any, not, and tests on one fact."""
@@ -397,16 +398,6 @@ class _RuleChecker:
 
 def check_rule_file(doc: Document, vocab: Vocabulary, registry: Registry) -> list[Rule]:
     return _RuleChecker(doc, vocab, registry).run()
-
-
-def facts_tested(cond: Condition | None) -> set[str]:
-    if cond is None:
-        return set()
-    if isinstance(cond, Test):
-        return {cond.fact}
-    if isinstance(cond, Not):
-        return facts_tested(cond.item)
-    return set().union(*(facts_tested(c) for c in cond.items)) if cond.items else set()
 
 
 def check_rulebase(rules: list[Rule]) -> None:

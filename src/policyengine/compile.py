@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from policyengine.model import AllOf, AnyOf, Condition, Not, Rule, Test
-
-NEGATE = {"eq": "neq", "neq": "eq", "lt": "gte", "gte": "lt", "lte": "gt", "gt": "lte"}
+from policyengine.conditions import NEGATE, AllOf, AnyOf, Condition, Not, Test, Visitor, facts_tested
+from policyengine.conditions import holds as holds  # the reference semantics, named here for the engines
+from policyengine.model import Rule
 
 
 @dataclass(frozen=True)
@@ -49,20 +49,35 @@ def engine_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
+class _Normal(Visitor[Condition]):
+    """Negation normal form, with dates as ISO strings and single-item groups flattened."""
+
+    def __init__(self, negate: bool = False):
+        self.negate = negate
+
+    def test(self, node: Test) -> Condition:
+        op = NEGATE[node.op] if self.negate else node.op
+        return Test(node.fact, op, engine_value(node.value))
+
+    def not_(self, node: Not) -> Condition:
+        return _Normal(not self.negate).visit(node.item)
+
+    def all_of(self, node: AllOf) -> Condition:
+        return self._group(node.items, conjunctive=not self.negate)
+
+    def any_of(self, node: AnyOf) -> Condition:
+        return self._group(node.items, conjunctive=self.negate)
+
+    def _group(self, items: tuple[Condition, ...], conjunctive: bool) -> Condition:
+        normal = tuple(self.visit(c) for c in items)
+        if len(normal) == 1:
+            return normal[0]
+        return AllOf(normal) if conjunctive else AnyOf(normal)
+
+
 def normalize(cond: Condition | None, negate: bool = False) -> Condition | None:
     """Negation normal form, with dates as ISO strings and single-item groups flattened."""
-    if cond is None:
-        return None
-    if isinstance(cond, Test):
-        op = NEGATE[cond.op] if negate else cond.op
-        return Test(cond.fact, op, engine_value(cond.value))
-    if isinstance(cond, Not):
-        return normalize(cond.item, not negate)
-    items = tuple(n for c in cond.items if (n := normalize(c, negate)) is not None)
-    conjunctive = isinstance(cond, AllOf) != negate
-    if len(items) == 1:
-        return items[0]
-    return AllOf(items) if conjunctive else AnyOf(items)
+    return None if cond is None else _Normal(negate).visit(cond)
 
 
 def _conjoin(*conds: Condition | None) -> Condition | None:
@@ -93,16 +108,6 @@ def definition_guard(rule: Rule) -> Condition | None:
     return AllOf(tuple(parts)) if len(parts) > 1 else parts[0]
 
 
-def _tested(cond: Condition | None) -> set[str]:
-    if cond is None:
-        return set()
-    if isinstance(cond, Test):
-        return {cond.fact}
-    if isinstance(cond, Not):
-        return _tested(cond.item)
-    return set().union(*(_tested(c) for c in cond.items))
-
-
 def compile_rules(rules: list[Rule]) -> Program:
     """Compile checked rules (already free of circular definitions) into a Program."""
     conditions: dict[str, Condition | None] = {}
@@ -117,7 +122,7 @@ def compile_rules(rules: list[Rule]) -> Program:
 
     def stratum(rule: Rule) -> int:
         if rule.id not in strata:
-            below = [stratum(d) + 1 for f in _tested(conditions[rule.id]) for d in derivers.get(f, [])]
+            below = [stratum(d) + 1 for f in facts_tested(conditions[rule.id]) for d in derivers.get(f, [])]
             strata[rule.id] = max(below, default=0)
         return strata[rule.id]
 
@@ -131,35 +136,25 @@ def compile_rules(rules: list[Rule]) -> Program:
     return Program(tuple(tuple(g) for g in grouped), _digest(grouped))
 
 
+class _Encode(Visitor[Any]):
+    """A condition as plain JSON data, for the Program's digest."""
+
+    def test(self, node: Test) -> Any:
+        return [node.fact, node.op, node.value]
+
+    def all_of(self, node: AllOf) -> Any:
+        return ["AllOf", [self.visit(i) for i in node.items]]
+
+    def any_of(self, node: AnyOf) -> Any:
+        return ["AnyOf", [self.visit(i) for i in node.items]]
+
+    def not_(self, node: Not) -> Any:
+        return ["Not", self.visit(node.item)]
+
+
 def _digest(grouped: list[list[CompiledRule]]) -> str:
     def enc(c: Condition | None) -> Any:
-        if c is None:
-            return None
-        if isinstance(c, Test):
-            return [c.fact, c.op, c.value]
-        if isinstance(c, Not):
-            return ["Not", enc(c.item)]
-        return [type(c).__name__, [enc(i) for i in c.items]]
+        return None if c is None else _Encode().visit(c)
 
     payload = [[[r.id, enc(r.condition)] for r in g] for g in grouped]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def holds(cond: Condition | None, facts: dict[str, Any]) -> bool:
-    """Evaluate a normalized condition on a fact record (the reference semantics)."""
-    if cond is None:
-        return True
-    if isinstance(cond, Test):
-        left, right = facts[cond.fact], cond.value
-        if cond.op == "eq":
-            return left == right and type(left) is type(right)
-        if cond.op == "neq":
-            return not (left == right and type(left) is type(right))
-        if type(left) is not type(right):
-            return False
-        return bool({"lt": left < right, "lte": left <= right, "gt": left > right, "gte": left >= right}[cond.op])
-    if isinstance(cond, Not):
-        return not holds(cond.item, facts)
-    if isinstance(cond, AllOf):
-        return all(holds(c, facts) for c in cond.items)
-    return any(holds(c, facts) for c in cond.items)

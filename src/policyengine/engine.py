@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from policyengine.compile import CompiledRule, Program, holds
+from policyengine.conditions import AllOf, AnyOf, Condition, Not, Test, Visitor
 from policyengine.errors import EngineError
-from policyengine.model import AllOf, Condition, Not, Test
 
 DURABLE = "durable_rules"
 REFERENCE = "reference"
@@ -84,14 +84,25 @@ def durable_pattern(cond: Condition | None) -> dict[str, Any]:
 
 
 def _expr(cond: Condition) -> dict[str, Any]:
-    if isinstance(cond, Test):
-        if cond.op == "eq":
-            return {_field(cond.fact): cond.value}
-        return {f"${cond.op}": {_field(cond.fact): cond.value}}
-    if isinstance(cond, Not):
+    return _Durable().visit(cond)
+
+
+class _Durable(Visitor[dict[str, Any]]):
+    """A normalized condition as a durable_rules expression, operator first."""
+
+    def test(self, node: Test) -> dict[str, Any]:
+        if node.op == "eq":
+            return {_field(node.fact): node.value}
+        return {f"${node.op}": {_field(node.fact): node.value}}
+
+    def all_of(self, node: AllOf) -> dict[str, Any]:
+        return {"$and": [self.visit(c) for c in node.items]}
+
+    def any_of(self, node: AnyOf) -> dict[str, Any]:
+        return {"$or": [self.visit(c) for c in node.items]}
+
+    def not_(self, node: Not) -> dict[str, Any]:
         raise EngineError("a condition reached durable_rules without its 'not' pushed to the leaves")
-    key = "$and" if isinstance(cond, AllOf) else "$or"
-    return {key: [_expr(c) for c in cond.items]}
 
 
 class DurableEngine(Engine):

@@ -15,6 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, StringC
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+# The checked rule's `when` is a condition tree (conditions.py); named here too for callers of the model.
+from policyengine.conditions import AllOf as AllOf
+from policyengine.conditions import AnyOf as AnyOf
+from policyengine.conditions import Condition as Condition
+from policyengine.conditions import Not as Not
+from policyengine.conditions import Test as Test
+from policyengine.terms import LEVEL_RANK as LEVEL_RANK
+from policyengine.terms import Level as LevelTerm
+from policyengine.terms import Practice
+from policyengine.terms import Verdict as VerdictTerm
+
 Level = Literal["federal", "state", "county", "city"]
 Kind = Literal["law", "policy", "practice", "definition"]
 Verdict = Literal["required", "permitted", "prohibited", "contested"]
@@ -23,8 +34,6 @@ ReviewStatus = Literal["draft", "reviewed", "approved"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 RuleId = Annotated[str, StringConstraints(pattern=RULE_ID_PATTERN)]
-
-LEVEL_RANK = {"federal": 0, "state": 1, "county": 2, "city": 3}
 
 
 class Strict(BaseModel):
@@ -227,42 +236,13 @@ class ScenarioHead(Strict):
 
 
 @dataclass(frozen=True)
-class Test:
-    """A leaf condition: one fact compared with one value (`op` is eq, neq, lt, lte, gt, gte)."""
-
-    __test__ = False  # not a pytest test class
-
-    fact: str
-    op: str
-    value: Any
-
-
-@dataclass(frozen=True)
-class AllOf:
-    items: tuple[Condition, ...]
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    items: tuple[Condition, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    item: Condition
-
-
-Condition = Test | AllOf | AnyOf | Not
-
-
-@dataclass(frozen=True)
 class Conclusion:
     """What a rule concludes about one action (law: a verdict; policy/practice: does/does_not)."""
 
     action: str
-    value: str
+    value: VerdictTerm | Practice
     protected: bool = False
-    leaning: str | None = None
+    leaning: VerdictTerm | None = None
     question: str | None = None
 
 
@@ -273,7 +253,7 @@ class Rule:
     id: str
     title: str
     kind: str
-    level: str
+    level: LevelTerm
     jurisdiction: Jurisdiction
     binds: tuple[str, ...]
     in_force: InForce

@@ -19,33 +19,26 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from policyengine.engine import Firing
-from policyengine.model import LEVEL_RANK, Conclusion, Rule
+from policyengine.model import Conclusion, Rule
+from policyengine.terms import BINDING_VERDICTS, LEVEL_RANK, Doctrine, Practice, Verdict
 
-NOT_IN_FORCE = "not in force"
-NOT_BINDING = "does not bind this agency"
-LEX_SPECIALIS = "lex specialis"
-LEX_SUPERIOR = "lex superior"
-PREEMPTION = "preemption"
-NARROWED = "narrowed by lower law"
-CONFLICT_ABOVE = "unresolved conflict above"
-LOCAL_PRACTICE = "more local practice"
-DOCTRINES = (
-    NOT_IN_FORCE,
-    NOT_BINDING,
-    LEX_SPECIALIS,
-    LEX_SUPERIOR,
-    PREEMPTION,
-    NARROWED,
-    CONFLICT_ABOVE,
-    LOCAL_PRACTICE,
-)
+# The doctrines by their earlier names (wording, expectations and tests use these).
+NOT_IN_FORCE = Doctrine.NOT_IN_FORCE
+NOT_BINDING = Doctrine.NOT_BINDING
+LEX_SPECIALIS = Doctrine.LEX_SPECIALIS
+LEX_SUPERIOR = Doctrine.LEX_SUPERIOR
+PREEMPTION = Doctrine.PREEMPTION
+NARROWED = Doctrine.NARROWED
+CONFLICT_ABOVE = Doctrine.CONFLICT_ABOVE
+LOCAL_PRACTICE = Doctrine.LOCAL_PRACTICE
+DOCTRINES = tuple(Doctrine)
 
 
 @dataclass(frozen=True)
 class Defeat:
     rule: str
     by: str | None
-    doctrine: str
+    doctrine: Doctrine
 
 
 @dataclass(frozen=True)
@@ -53,15 +46,15 @@ class Decision:
     """The answer for one action: legal verdict, practice, and who decided both."""
 
     action: str
-    verdict: str
+    verdict: Verdict
     decided_by: tuple[str, ...] = ()
     concurring: tuple[str, ...] = ()
     conflict: tuple[str, ...] = ()
     defeated: tuple[Defeat, ...] = ()
     protected: bool = False
-    leaning: str | None = None
+    leaning: Verdict | None = None
     question: str | None = None
-    practice: str = "unknown"
+    practice: Practice = Practice.UNKNOWN
     practice_by: tuple[str, ...] = ()
     practice_conflict: tuple[str, ...] = ()
     practice_defeated: tuple[Defeat, ...] = ()
@@ -70,16 +63,16 @@ class Decision:
 
 @dataclass
 class _State:
-    verdict: str | None = None
+    verdict: Verdict | Practice | None = None
     protected: bool = False
-    leaning: str | None = None
+    leaning: Verdict | None = None
     question: str | None = None
     deciders: list[Rule] = field(default_factory=list)
     concurring: list[Rule] = field(default_factory=list)
     defeated: list[Defeat] = field(default_factory=list)
     conflict: list[Rule] = field(default_factory=list)
 
-    def defeat(self, rule: Rule, by: Rule | None, doctrine: str) -> None:
+    def defeat(self, rule: Rule, by: Rule | None, doctrine: Doctrine) -> None:
         self.defeated.append(Defeat(rule.id, by.id if by else None, doctrine))
 
 
@@ -120,20 +113,20 @@ def _resolve_law(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str
                 s.defeat(r, None, CONFLICT_ABOVE)
             continue
         top = s.deciders[0] if s.deciders else None
-        if s.verdict in ("required", "prohibited"):
+        if s.verdict in BINDING_VERDICTS:
             for r, c in group:
                 (s.concurring.append(r) if c.value == s.verdict else s.defeat(r, top, LEX_SUPERIOR))
             continue
         eligible = []
         for r, c in group:
-            if s.verdict == "permitted" and s.protected and c.value in ("prohibited", "contested"):
+            if s.verdict == Verdict.PERMITTED and s.protected and c.value in (Verdict.PROHIBITED, Verdict.CONTESTED):
                 s.defeat(r, top, PREEMPTION)
-            elif s.verdict == "contested" and not (c.value in ("required", "prohibited") and c.value == s.leaning):
-                if c.value == "contested" and c.leaning == s.leaning:
+            elif s.verdict == Verdict.CONTESTED and not (c.value in BINDING_VERDICTS and c.value == s.leaning):
+                if c.value == Verdict.CONTESTED and c.leaning == s.leaning:
                     s.concurring.append(r)
                 else:
                     s.defeat(r, top, LEX_SUPERIOR)
-            elif s.verdict == "permitted" and c.value == "permitted":
+            elif s.verdict == Verdict.PERMITTED and c.value == Verdict.PERMITTED:
                 s.concurring.append(r)
             else:
                 eligible.append((r, c))
@@ -144,13 +137,13 @@ def _resolve_law(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str
             s.conflict = [r for r, _ in eligible]
             for old in s.deciders:  # the open higher verdict is narrowed, but to no single answer
                 s.defeat(old, None, NARROWED)
-            s.verdict, s.deciders, s.leaning, s.question = "conflict", [], None, None
+            s.verdict, s.deciders, s.leaning, s.question = Verdict.CONFLICT, [], None, None
             continue
         c0 = eligible[0][1]
         for old in s.deciders:
             s.defeat(old, eligible[0][0], NARROWED)
         s.verdict, s.leaning, s.question = c0.value, c0.leaning, c0.question
-        s.protected = any(c.protected for _, c in eligible) or (s.protected and c0.value == "permitted")
+        s.protected = any(c.protected for _, c in eligible) or (s.protected and c0.value == Verdict.PERMITTED)
         s.deciders = [r for r, _ in eligible]
         questions = [c.question for _, c in eligible if c.question]
         s.question = questions[0] if questions else None
@@ -161,13 +154,13 @@ def _resolve_practice(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency
     s = _State()
     live = _take_part(cands, day, agency, s)
     if not live:
-        s.verdict = "unknown"
+        s.verdict = Practice.UNKNOWN
         return s
     local = max(LEVEL_RANK[r.level] for r, _ in live)
     group = sorted(((r, c) for r, c in live if LEVEL_RANK[r.level] == local), key=lambda x: x[0].id)
     values = {c.value for _, c in group}
     if len(values) > 1:
-        s.verdict, s.conflict = "conflict", [r for r, _ in group]
+        s.verdict, s.conflict = Practice.CONFLICT, [r for r, _ in group]
     else:
         s.verdict, s.deciders = values.pop(), [r for r, _ in group]
     for r, _ in live:
@@ -176,12 +169,12 @@ def _resolve_practice(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency
     return s
 
 
-def _flags(verdict: str, practice: str) -> tuple[str, ...]:
-    if practice == "does" and verdict == "prohibited":
+def _flags(verdict: Verdict, practice: Practice) -> tuple[str, ...]:
+    if practice == Practice.DOES and verdict == Verdict.PROHIBITED:
         return ("practice_prohibited_by_law",)
-    if practice == "does_not" and verdict == "required":
+    if practice == Practice.DOES_NOT and verdict == Verdict.REQUIRED:
         return ("practice_falls_short_of_law",)
-    if practice == "does" and verdict == "contested":
+    if practice == Practice.DOES and verdict == Verdict.CONTESTED:
         return ("practice_legally_contested",)
     return ()
 
@@ -206,8 +199,8 @@ def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.
     for action in actions:
         ls = _resolve_law(law[action], day, agency)
         ps = _resolve_practice(practice[action], day, agency)
-        verdict = ls.verdict or "not_addressed"
-        practice_verdict = ps.verdict or "unknown"  # always set by _resolve_practice
+        verdict = Verdict(ls.verdict or Verdict.NOT_ADDRESSED)
+        practice_verdict = Practice(ps.verdict or Practice.UNKNOWN)  # always set by _resolve_practice
         decisions.append(
             Decision(
                 action=action,
@@ -217,8 +210,8 @@ def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.
                 conflict=_ids(ls.conflict),
                 defeated=_defeats(ls.defeated),
                 protected=ls.protected,
-                leaning=ls.leaning if verdict == "contested" else None,
-                question=ls.question if verdict == "contested" else None,
+                leaning=ls.leaning if verdict == Verdict.CONTESTED else None,
+                question=ls.question if verdict == Verdict.CONTESTED else None,
                 practice=practice_verdict,
                 practice_by=_ids(ps.deciders),
                 practice_conflict=_ids(ps.conflict),

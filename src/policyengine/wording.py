@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policyengine.model import AllOf, AnyOf, Conclusion, Condition, Not, Rule, Test, Vocabulary
+from policyengine.conditions import AllOf, AnyOf, Condition, Not, Test, Visitor, as_test
+from policyengine.model import Conclusion, Rule, Vocabulary
 from policyengine.resolve import (
     CONFLICT_ABOVE,
     LEX_SPECIALIS,
@@ -19,20 +20,22 @@ from policyengine.resolve import (
     NOT_IN_FORCE,
     PREEMPTION,
 )
+from policyengine.terms import Practice, Verdict
 
 VERDICT_WORDS = {
-    "required": "The law requires it.",
-    "permitted": "The law permits it (it neither requires nor forbids it).",
-    "prohibited": "The law prohibits it.",
-    "contested": "The law is contested: authorities disagree or litigation is pending.",
-    "not_addressed": "No rule in force addresses it.",
-    "conflict": "Unresolved: rules of the same level disagree, and neither gives way.",
+    Verdict.REQUIRED: "The law requires it.",
+    Verdict.PERMITTED: "The law permits it (it neither requires nor forbids it).",
+    Verdict.PROHIBITED: "The law prohibits it.",
+    Verdict.CONTESTED: "The law is contested: authorities disagree or litigation is pending.",
+    Verdict.NOT_ADDRESSED: "No rule in force addresses it.",
+    Verdict.CONFLICT: "Unresolved: rules of the same level disagree, and neither gives way.",
 }
 PRACTICE_WORDS = {
-    "does": "The agency does this.",
-    "does_not": "The agency does not do this.",
-    "unknown": "No sourced policy or practice of this agency on this action is recorded: its practice is unknown.",
-    "conflict": "Sources of the same level disagree about what the agency does.",
+    Practice.DOES: "The agency does this.",
+    Practice.DOES_NOT: "The agency does not do this.",
+    Practice.UNKNOWN: "No sourced policy or practice of this agency on this action is recorded: "
+    "its practice is unknown.",
+    Practice.CONFLICT: "Sources of the same level disagree about what the agency does.",
 }
 DOCTRINES = {
     NOT_IN_FORCE: "not in force: the rule did not apply on the scenario's date.",
@@ -86,28 +89,38 @@ def test_words(vocab: Vocabulary, test: Test) -> str:
     return f"{fact_words(vocab, test.fact)} {op} {value_words(vocab, test.fact, test.value)}"
 
 
+class _Words(Visitor[list[Any]]):
+    """A condition as nested list items: (text, [sub-items]) or text."""
+
+    def __init__(self, vocab: Vocabulary):
+        self.vocab = vocab
+
+    def test(self, node: Test) -> list[Any]:
+        return [test_words(self.vocab, node)]
+
+    def not_(self, node: Not) -> list[Any]:
+        return [("None of the following:", self.visit(node.item))]
+
+    def all_of(self, node: AllOf) -> list[Any]:
+        return self._group(node.items, "All of the following:", "neq", "is none of")
+
+    def any_of(self, node: AnyOf) -> list[Any]:
+        return self._group(node.items, "Any of the following:", "eq", "is one of")
+
+    def _group(self, items: tuple[Condition, ...], heading: str, op: str, list_words: str) -> list[Any]:
+        """Tests of one fact against several values read as a list (`in`, `not_in`)."""
+        tests = [t for c in items if (t := as_test(c)) is not None]
+        facts = {t.fact for t in tests}
+        if len(facts) == 1 and len(tests) == len(items) > 1 and {t.op for t in tests} == {op}:
+            fact = facts.pop()
+            values = ", ".join(value_words(self.vocab, fact, t.value) for t in tests)
+            return [f"{fact_words(self.vocab, fact)} {list_words}: {values}"]
+        return [(heading, [i for c in items for i in self.visit(c)])]
+
+
 def condition_items(vocab: Vocabulary, cond: Condition | None) -> list[Any]:
     """A condition as nested list items: (text, [sub-items]) or text."""
-    if cond is None:
-        return ["Always (no condition)."]
-    if isinstance(cond, Test):
-        return [test_words(vocab, cond)]
-    if isinstance(cond, Not):
-        return [("None of the following:", condition_items(vocab, cond.item))]
-    leaves = [c for c in cond.items if isinstance(c, Test)]
-    same = {c.fact for c in leaves}
-    ops = {c.op for c in leaves}
-    if len(same) == 1 and len(leaves) == len(cond.items) and len(cond.items) > 1:
-        fact = same.pop()
-        values = ", ".join(value_words(vocab, fact, c.value) for c in leaves)
-        if isinstance(cond, AnyOf) and ops == {"eq"}:
-            return [f"{fact_words(vocab, fact)} is one of: {values}"]
-        if isinstance(cond, AllOf) and ops == {"neq"}:
-            return [f"{fact_words(vocab, fact)} is none of: {values}"]
-    inner = [i for c in cond.items for i in condition_items(vocab, c)]
-    if isinstance(cond, AllOf):
-        return [("All of the following:", inner)]
-    return [("Any of the following:", inner)]
+    return ["Always (no condition)."] if cond is None else _Words(vocab).visit(cond)
 
 
 def conclusion_words(vocab: Vocabulary, rule: Rule, c: Conclusion) -> str:
@@ -116,10 +129,10 @@ def conclusion_words(vocab: Vocabulary, rule: Rule, c: Conclusion) -> str:
         text = f"**{c.value}**"
         if c.protected:
             text += " (protected against lower-level prohibition)"
-        if c.value == "contested":
+        if c.value == Verdict.CONTESTED:
             text += f" (leaning **{c.leaning}**)"
         text += f": {action} (`{c.action}`)"
-        if c.value == "contested":
+        if c.value == Verdict.CONTESTED:
             text += f". Open question: {(c.question or '').strip()}"
         return text
     verb = "does" if c.value == "does" else "does not"

@@ -14,6 +14,7 @@ from policyengine.model import Rule
 from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.report.trace import trace_dict
 from policyengine.resolve import Decision
+from policyengine.terms import Verdict
 
 
 def source_list(rules: list[Rule]) -> list[dict[str, Any]]:
@@ -37,9 +38,9 @@ def decision_dict(d: Decision, rulebase: Rulebase, ev: Evaluation | None = None)
         "sources": source_list([rules[r] for r in d.decided_by]),
         "defeated": [{"rule": x.rule, "by": x.by, "doctrine": x.doctrine} for x in d.defeated],
     }
-    if d.verdict == "permitted" and d.protected:
+    if d.verdict == Verdict.PERMITTED and d.protected:
         out["protected"] = True
-    if d.verdict == "contested":
+    if d.verdict == Verdict.CONTESTED:
         out["leaning"] = d.leaning
         out["question"] = d.question
     if d.concurring:

@@ -16,6 +16,7 @@ from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.report.blocks import Doc, Heading, Items, Para, SourceBlock
 from policyengine.report.trace import matched_tests
 from policyengine.resolve import Decision
+from policyengine.terms import Practice, Verdict
 from policyengine.wording import (
     DOCTRINES,
     LEVEL_WORDS,
@@ -109,7 +110,7 @@ class _Memo:
         c = next((c for c in rule.conclusions if c.action == action), None)
         if c is None:
             return "?"
-        return f"{c.value}, leaning {c.leaning}" if c.value == "contested" else c.value
+        return f"{c.value}, leaning {c.leaning}" if c.value == Verdict.CONTESTED else c.value
 
     # -- the memo
 
@@ -138,7 +139,7 @@ class _Memo:
         doc.add(Heading(2, "Question"), Para(f"{action.question} The action (`{d.action}`): {action.meaning}"))
         doc.add(*self.facts_blocks())
         doc.add(Heading(2, "Answer"), Para(f"**{d.verdict}**. {VERDICT_WORDS[d.verdict]}"))
-        if d.verdict == "contested":
+        if d.verdict == Verdict.CONTESTED:
             doc.add(Para(f"Leaning **{d.leaning}**. Open question: {(d.question or '').strip()}"))
         rules = self.rb.by_id
         if d.decided_by:
@@ -191,9 +192,9 @@ class _Memo:
     def conclusion(self, d: Decision, agency_words: str, place: str) -> str:
         rules = self.rb.by_id
         when = f"On {self.ev.date.isoformat()}, for the agency `{self.ev.agency}` ({agency_words}) in {place}"
-        if d.verdict == "not_addressed":
+        if d.verdict == Verdict.NOT_ADDRESSED:
             return f"{when}, no rule in force addresses `{d.action}`."
-        if d.verdict == "conflict":
+        if d.verdict == Verdict.CONFLICT:
             return (
                 f"{when}, the law on `{d.action}` is unresolved: "
                 + " and ".join(f"`{r}`" for r in d.conflict)
@@ -224,6 +225,6 @@ def memo_docs(ev: Evaluation, rb: Rulebase, actions: list[str] | None = None) ->
         if actions is not None:
             if d.action in actions:
                 out.append(m.build(d))
-        elif d.verdict != "not_addressed" or d.practice != "unknown":
+        elif d.verdict != Verdict.NOT_ADDRESSED or d.practice != Practice.UNKNOWN:
             out.append(m.build(d))
     return out

@@ -8,26 +8,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from policyengine.compile import holds
-from policyengine.model import Condition, Not, Test
+from policyengine.conditions import AllOf, AnyOf, Condition, Not, Test, Visitor, holds
 from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.wording import DATE_OPS, show
 from policyengine.wording import OPS as WORD_OPS
 
 
+class _Matched(Visitor[list[Test]]):
+    """The leaf tests that held and made the node true (for `any`, those of the true branches)."""
+
+    def __init__(self, facts: dict[str, Any]):
+        self.facts = facts
+
+    def test(self, node: Test) -> list[Test]:
+        return [node] if holds(node, self.facts) else []
+
+    def all_of(self, node: AllOf) -> list[Test]:
+        return self._true_items(node.items)
+
+    def any_of(self, node: AnyOf) -> list[Test]:
+        return self._true_items(node.items)
+
+    def not_(self, node: Not) -> list[Test]:
+        return []  # compiled conditions carry no `not`; a negation names no test that held
+
+    def _true_items(self, items: tuple[Condition, ...]) -> list[Test]:
+        out: list[Test] = []
+        for item in items:
+            if holds(item, self.facts):
+                out += self.visit(item)
+        return out
+
+
 def matched_tests(cond: Condition | None, facts: dict[str, Any]) -> list[Test]:
     """The leaf tests that held and made the condition true (for `any`, the true branches)."""
-    if cond is None:
-        return []
-    if isinstance(cond, Test):
-        return [cond] if holds(cond, facts) else []
-    if isinstance(cond, Not):  # compiled conditions carry no `not`; a negation names no test that held
-        return []
-    out: list[Test] = []
-    for item in cond.items:
-        if holds(item, facts):
-            out += matched_tests(item, facts)
-    return out
+    return [] if cond is None else _Matched(facts).visit(cond)
 
 
 # The trace compares only dates with lt/lte/gt/gte (the vocabulary has no other ordered facts).

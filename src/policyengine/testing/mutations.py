@@ -22,9 +22,14 @@ from policyengine.expect import check_expectations
 from policyengine.model import Conclusion, Rule, Scenario
 from policyengine.pipeline import Rulebase, evaluate
 from policyengine.report import evaluation_dict
+from policyengine.terms import Practice, Verdict
 
-LAW_FLIP = {"required": "prohibited", "prohibited": "required", "permitted": "prohibited"}
-PRACTICE_FLIP = {"does": "does_not", "does_not": "does"}
+LAW_FLIP = {
+    Verdict.REQUIRED: Verdict.PROHIBITED,
+    Verdict.PROHIBITED: Verdict.REQUIRED,
+    Verdict.PERMITTED: Verdict.PROHIBITED,
+}
+PRACTICE_FLIP = {Practice.DOES: Practice.DOES_NOT, Practice.DOES_NOT: Practice.DOES}
 
 
 @dataclass(frozen=True)
@@ -40,19 +45,19 @@ class Mutant:
 
 def _flipped(rule: Rule, c: Conclusion) -> Conclusion | None:
     if rule.kind == "law":
-        if c.value == "contested":
-            target = c.leaning or "prohibited"
+        if c.value == Verdict.CONTESTED:
+            target = c.leaning or Verdict.PROHIBITED
             return Conclusion(c.action, target)
-        if c.value in LAW_FLIP:
+        if isinstance(c.value, Verdict) and c.value in LAW_FLIP:
             return Conclusion(c.action, LAW_FLIP[c.value])
         return None
-    if c.value in PRACTICE_FLIP:
+    if isinstance(c.value, Practice) and c.value in PRACTICE_FLIP:
         return Conclusion(c.action, PRACTICE_FLIP[c.value])
     return None
 
 
 def _show(c: Conclusion) -> str:
-    if c.value == "contested":
+    if c.value == Verdict.CONTESTED:
         return f"contested (leaning {c.leaning})"
     return f"{c.value} (protected)" if c.protected else c.value
 
