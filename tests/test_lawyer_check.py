@@ -16,7 +16,7 @@ import pytest
 
 from policyengine import analysis
 from policyengine import rulebase as rulebase_module
-from policyengine.analysis import CODES
+from policyengine.analysis import CODES, exploration
 from policyengine.cli import main
 from policyengine.errors import InputError, Problem
 
@@ -70,7 +70,7 @@ def test_bad_fixture_reports_its_code_at_the_marked_line(fixture, tmp_path, caps
     code_name, file_name, line = marked(fixture)
     assert fixture.name.startswith(code_name)
     if code_name == "PE505":
-        monkeypatch.setattr(analysis, "MAX_EVALUATIONS", 1)
+        monkeypatch.setattr(exploration, "MAX_EVALUATIONS", 1)
     status, report = check_json(capsys, rules_dir(tmp_path, fixture))
     hits = [f for f in report["findings"] if f["code"] == code_name]
     assert [(Path(f["file"]).name, f["line"]) for f in hits] == [(file_name, line)], report["findings"]

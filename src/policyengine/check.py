@@ -2,7 +2,10 @@
 
 Each function takes a loaded Document, validates it with its pydantic model, then checks
 it against the vocabulary and the jurisdiction registry. Problems are collected with
-their file and line and raised together as one InputError.
+their file, line and code and raised together as one InputError.
+
+This is the validating stage every command loads through; the `policyengine check`
+command, which adds the static analysis across rules, is `policyengine.analysis`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from policyengine.report import evaluation_dict
 
 HOLD_ACTIONS = ("hold_on_judicial_warrant", "hold_beyond_release")
 
-PERMISSIVENESS = {"prohibited": 0, "contested": 1, "permitted": 2, "required": 3}
+PERMISSIVENESS = {"prohibited": 0, "contested": 1, "permitted": 2, "required": 3}  # of verdicts in the JSON
 """How far a verdict lets the agency hold someone: prohibited < contested < permitted < required.
 
 For a hold, `required` is the most a verdict can allow (the agency must hold), `permitted`

@@ -1,17 +1,11 @@
-"""Static analysis of a rules directory (`policyengine check`): findings with stable codes.
+"""Exploration of the finite fact domain: conflicts, rules that never apply, shadowed rules.
 
-Each finding has a code (PEnnn, documented in docs/errors/PEnnn.md), a severity, a file
-and line, and a message; a conflict also carries the smallest scenario that shows it.
-
-Three passes:
-1. the loader's and checker's own problems, each with the code given where it was raised (PE1xx-PE4xx);
-2. structural checks across rules: quotes, override cycles and overrides that can never
-   take effect, review hashes, gaps in coverage;
-3. exploration of the finite fact domain: for two same-level rules that disagree, every
-   combination of the facts their conditions test (through definitions: derived facts
-   are computed, never varied), the dates where anything changes, the agencies both bind
-   and the counties whose registry facts differ, fewest changes from the defaults first.
-   The same search shows which rules never apply and which are never decisive.
+For two same-level rules that disagree, every combination of the facts their conditions
+test (through definitions: derived facts are computed, never varied), the dates where
+anything changes, the agencies both bind and the counties whose registry facts differ,
+fewest changes from the defaults first, until a scenario shows the conflict (PE501,
+PE502) or the search ends. The same search shows which rules never apply (PE403) and
+which are never decisive (PE503); a search cut short says so (PE505).
 """
 
 from __future__ import annotations
@@ -19,295 +13,28 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from policyengine import bundled
+from policyengine.analysis.codes import Finding
+from policyengine.analysis.structure import overlap, same_place
 from policyengine.compile import CompiledRule
 from policyengine.conditions import Test, leaves
 from policyengine.engine import ReferenceEngine
-from policyengine.errors import Problem
 from policyengine.facts import registry_facts
 from policyengine.model import LEVEL_RANK, Conclusion, Rule, Scenario, ScenarioHead
 from policyengine.pipeline import Evaluation, evaluate
-from policyengine.review import written_rules
-from policyengine.rulebase import Rulebase, VocabularyError, display, read_rulebase
+from policyengine.rulebase import Rulebase
 from policyengine.terms import Doctrine, Verdict
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-
-# code -> (severity, short title); docs/errors/<code>.md explains each one.
-CODES: dict[str, tuple[str, str]] = {
-    "PE101": (ERROR, "file does not have the shape of a rule file"),
-    "PE102": (ERROR, "name not in the vocabulary"),
-    "PE103": (ERROR, "value not allowed for the fact"),
-    "PE104": (ERROR, "misuse of the rule language"),
-    "PE105": (ERROR, "unknown or inconsistent jurisdiction"),
-    "PE106": (ERROR, "rule id used twice"),
-    "PE107": (ERROR, "vocabulary or registry is invalid"),
-    "PE201": (ERROR, "rule without a complete source"),
-    "PE202": (WARNING, "rule without any quoted source"),
-    "PE301": (ERROR, "overrides a rule that does not exist"),
-    "PE302": (ERROR, "circular overrides"),
-    "PE303": (ERROR, "override not allowed"),
-    "PE304": (ERROR, "circular definition"),
-    "PE401": (ERROR, "rule never in force"),
-    "PE402": (WARNING, "override can never take effect"),
-    "PE403": (WARNING, "rule never applies"),
-    "PE501": (ERROR, "unresolved conflict between same-level law"),
-    "PE502": (ERROR, "unresolved conflict between same-level practice"),
-    "PE503": (WARNING, "shadowed rule: never decisive"),
-    "PE504": (WARNING, "gap: no law rule decides an action for some agencies"),
-    "PE505": (INFO, "exploration limit reached"),
-    "PE601": (ERROR, "rule changed after review"),
-    "PE602": (WARNING, "review record incomplete"),
-}
-
 MAX_EVALUATIONS = 20_000  # per search; beyond it a PE505 says the answer is unknown
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One located finding of the static check."""
-
-    code: str
-    file: str
-    line: int | None
-    message: str
-    rules: tuple[str, ...] = ()
-    scenario: dict[str, Any] | None = None
-
-    @property
-    def severity(self) -> str:
-        return CODES[self.code][0]
-
-    def location(self) -> str:
-        return f"{self.file}:{self.line}" if self.line else self.file
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "code": self.code,
-            "severity": self.severity,
-            "file": self.file,
-            "line": self.line,
-            "message": self.message,
-        }
-        if self.rules:
-            out["rules"] = list(self.rules)
-        if self.scenario is not None:
-            out["scenario"] = scenario_yaml(self.scenario)
-        return out
-
-
-@dataclass
-class Report:
-    """Every finding of one check run, in a stable order."""
-
-    root: str
-    findings: list[Finding] = field(default_factory=list)
-    rules_checked: int = 0
-
-    def sorted(self) -> list[Finding]:
-        rank = {ERROR: 0, WARNING: 1, INFO: 2}
-        return sorted(self.findings, key=lambda f: (rank[f.severity], f.file, f.line or 0, f.code, f.message))
-
-    def count(self, severity: str) -> int:
-        return sum(f.severity == severity for f in self.findings)
-
-
-# ------------------------------------ pass 1: the located problems of load and check
-
-
-class UncodedProblem(Exception):
-    """A problem reached `check` without the code its raise site must give (a bug here)."""
-
-
-def _findings(problems: list[Problem]) -> list[Finding]:
-    """The checker's located problems as findings, each with the code given where it was raised."""
-    out = []
-    for p in problems:
-        if p.code is None or p.code not in CODES:
-            raise UncodedProblem(f"no known code for the problem '{p}' (given: {p.code})")
-        out.append(Finding(p.code, p.file, p.line, p.message))
-    return out
-
-
-def analyse(root: str | Path | None = None, explore: bool = True) -> Report:
-    """Check a rules directory (default: the bundled rules) and return every finding.
-
-    A file that is not YAML at all raises InputError (exit 2); every other problem of
-    loading and checking is a finding.
-    """
-    root = Path(root) if root is not None else bundled.rules_dir()
-    try:
-        rb = read_rulebase(root)
-    except VocabularyError as exc:
-        return Report(display(root), _findings(exc.problems))
-    report = Report(display(root), _findings(list(rb.diagnostics)))
-    if rb.diagnostics:
-        return report
-    report.rules_checked = len(rb.rules)
-    report.findings += _structure(rb)
-    cyclic = {r for f in report.findings if f.code == "PE302" for r in f.rules}
-    if explore and not cyclic:
-        report.findings += Explorer(rb).run()
-    return report
-
-
-# ----------------------------------------------------------- pass 2: structure
-
-
-def _overlap(a: Rule, b: Rule) -> tuple[dt.date, dt.date | None] | None:
-    """The days both rules are in force, as [start, until), or None."""
-    start = max(a.in_force.start, b.in_force.start)
-    ends = [d for d in (a.in_force.until, b.in_force.until) if d is not None]
-    until = min(ends) if ends else None
-    return None if until is not None and until <= start else (start, until)
-
-
-def _same_place(a: Rule, b: Rule) -> bool:
-    """Whether some place can lie in both rules' geographic scope."""
-    ja, jb = a.jurisdiction, b.jurisdiction
-    if ja.county and jb.county and ja.level == jb.level == "county" and ja.county != jb.county:
-        return False
-    if ja.level == jb.level == "city" and ja.city != jb.city:
-        return False
-    return True
-
-
-def _structure(rb: Rulebase) -> list[Finding]:
-    out: list[Finding] = []
-    by_id = rb.by_id
-    for rule in rb.rules:
-        if not any(s.quote for s in rule.sources):
-            out.append(
-                Finding("PE202", rule.file, rule.line, f"'{rule.id}': no source quotes the words relied on", (rule.id,))
-            )
-        for target in rule.overrides:
-            other = by_id[target]
-            actions = {c.action for c in rule.conclusions} & {c.action for c in other.conclusions}
-            why = None
-            if _overlap(rule, other) is None:
-                why = "the two are never in force on the same day"
-            elif not set(rule.binds) & set(other.binds):
-                why = "they bind no agency in common"
-            elif not actions:
-                why = "they decide no action in common"
-            elif not _same_place(rule, other):
-                why = "they apply in different places"
-            if why:
-                out.append(
-                    Finding(
-                        "PE402",
-                        rule.file,
-                        rule.line,
-                        f"'{rule.id}' overrides '{target}' but {why}",
-                        (rule.id, target),
-                    )
-                )
-    out += _override_cycles(rb)
-    out += _review(rb)
-    out += _gaps(rb)
-    return out
-
-
-def _override_cycles(rb: Rulebase) -> list[Finding]:
-    out, seen = [], set()
-    for rule in sorted(rb.rules, key=lambda r: r.id):
-        trail = [rule.id]
-        stack = [(rule.id, iter(sorted(rule.overrides)))]
-        while stack:
-            node, children = stack[-1]
-            nxt = next(children, None)
-            if nxt is None:
-                stack.pop()
-                trail.pop()
-                continue
-            if nxt == rule.id:
-                cycle = frozenset(trail)
-                if cycle not in seen:
-                    seen.add(cycle)
-                    text = " -> ".join([*trail, rule.id])
-                    out.append(Finding("PE302", rule.file, rule.line, f"circular overrides: {text}", tuple(trail)))
-                continue
-            if nxt in trail or nxt not in rb.by_id:
-                continue
-            trail.append(nxt)
-            stack.append((nxt, iter(sorted(rb.by_id[nxt].overrides))))
-    return out
-
-
-def _review(rb: Rulebase) -> list[Finding]:
-    out = []
-    written = written_rules(rb.documents)
-    for rule in rb.rules:
-        review = rule.review
-        if review.status == "draft":
-            continue
-        current = written[rule.id].hash
-        if review.hash is not None and review.hash != current:
-            out.append(
-                Finding(
-                    "PE601",
-                    rule.file,
-                    rule.line,
-                    f"'{rule.id}' is {review.status} with hash {review.hash}, but its content now hashes to "
-                    f"{current}: it changed after review",
-                    (rule.id,),
-                )
-            )
-        missing = [k for k in ("reviewer", "date", "hash") if getattr(review, k) is None]
-        if missing:
-            out.append(
-                Finding(
-                    "PE602",
-                    rule.file,
-                    rule.line,
-                    f"'{rule.id}' is {review.status} but its review records no {', '.join(missing)}",
-                    (rule.id,),
-                )
-            )
-    return out
-
-
-def _gaps(rb: Rulebase) -> list[Finding]:
-    vocab_doc = rb.vocabulary_document
-    assert vocab_doc is not None  # read_rulebase keeps it
-    agencies = list(rb.vocabulary.facts["agency"].values or {})
-    out = []
-    for action in rb.actions:
-        covered = {a for r in rb.rules if r.is_law for c in r.conclusions if c.action == action for a in r.binds}
-        missing = [a for a in agencies if a not in covered]
-        if not missing:
-            continue
-        who = "any agency" if len(missing) == len(agencies) else ", ".join(missing)
-        out.append(
-            Finding(
-                "PE504",
-                vocab_doc.file,
-                vocab_doc.line(("actions", action)),
-                f"no law rule decides '{action}' for {who}",
-            )
-        )
-    return out
-
-
-# --------------------------------------------------------- pass 3: exploration
 
 
 def _shift(value: Any, by: int) -> Any:
     if isinstance(value, str):  # an ISO date, as compiled conditions carry them
         return (dt.date.fromisoformat(value) + dt.timedelta(days=by)).isoformat()
     return value + by
-
-
-def scenario_yaml(scenario: dict[str, Any]) -> str:
-    """A counterexample scenario as YAML that `policyengine run` accepts."""
-    return yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True, width=100)
 
 
 @dataclass(frozen=True)
@@ -545,9 +272,9 @@ class Explorer:
         """Same-level rule pairs that disagree on an action, could meet, and neither overrides the other."""
         rules = sorted((r for r in self.rb.rules if r.kind != "definition"), key=lambda r: r.id)
         for a, b in itertools.combinations(rules, 2):
-            if a.level != b.level or a.is_law != b.is_law or not _same_place(a, b):
+            if a.level != b.level or a.is_law != b.is_law or not same_place(a, b):
                 continue
-            if not set(a.binds) & set(b.binds) or _overlap(a, b) is None:
+            if not set(a.binds) & set(b.binds) or overlap(a, b) is None:
                 continue
             if a.id in b.overrides or b.id in a.overrides:
                 continue
@@ -566,7 +293,7 @@ class Explorer:
                 return a.id in group and b.id in group
 
             view = self.view({action})
-            window = _overlap(a, b)
+            window = overlap(a, b)
             assert window is not None  # pairs() yields only rules in force together
             point, finished = view.search([a, b], set(a.binds) & set(b.binds), window, found)
             if point is None:
@@ -615,8 +342,8 @@ class Explorer:
                 and r.kind != "definition"
                 and actions & {c.action for c in r.conclusions}
                 and set(r.binds) & set(rule.binds)
-                and _overlap(r, rule) is not None
-                and _same_place(r, rule)
+                and overlap(r, rule) is not None
+                and same_place(r, rule)
             ]
             window = (rule.in_force.start, rule.in_force.until)
             view = self.view(actions)
