@@ -10,9 +10,8 @@ import pytest
 
 from policyengine import bundled
 from policyengine.engine import get_engine
-from policyengine.expect import check_expectations
-from policyengine.pipeline import evaluate, load_rulebase, load_scenario, scenario_files
-from policyengine.report import evaluation_dict
+from policyengine.expect import evaluate_expectations
+from policyengine.pipeline import load_rulebase, load_scenario, scenario_files
 
 LAW = bundled.scenarios_dir() / "law"
 
@@ -23,8 +22,7 @@ def _run(rules_dir, engine_name: str) -> dict[str, dict]:
     out = {}
     for path in scenario_files([LAW]):
         scenario = load_scenario(path, rulebase)
-        result = evaluation_dict(evaluate(scenario, rulebase, engine), rulebase)
-        out[scenario.id] = check_expectations(scenario.head.expect, result)
+        out[scenario.id] = evaluate_expectations(scenario, rulebase, engine).summary()
     return out
 
 

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from policyengine.engine import DurableEngine, ReferenceEngine
-from policyengine.expect import check_expectations
-from policyengine.pipeline import evaluate, load_scenario
+from policyengine.expect import evaluate_expectations
+from policyengine.pipeline import load_scenario
 from policyengine.report import evaluation_dict
 from tests.conftest import ROOT, SCENARIOS
 
@@ -17,9 +17,9 @@ def test_scenario_expectations_on_both_engines(path, rulebase):
     assert scenario.head.expect, f"{path.name} has no expectations"
     outputs = {}
     for engine in (DurableEngine(), ReferenceEngine()):
-        result = evaluation_dict(evaluate(scenario, rulebase, engine), rulebase, explain=True)
-        summary = check_expectations(scenario.head.expect, result)
-        assert summary["failures"] == [], f"{engine.name}: {summary['failures']}"
+        checked = evaluate_expectations(scenario, rulebase, engine)
+        assert checked.failures == [], f"{engine.name}: {checked.failures}"
+        result = evaluation_dict(checked.evaluation, rulebase, explain=True)
         result.pop("engine")
         outputs[engine.name] = json.dumps(result, sort_keys=False)
     assert outputs["durable_rules"] == outputs["reference"]

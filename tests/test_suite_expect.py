@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from policyengine import bundled
 from policyengine.check import check_scenario
 from policyengine.errors import InputError
-from policyengine.expect import check_expectation, check_expectations, failures_by_action
+from policyengine.expect import check_expectation, evaluate_expectations, failures_by_action
 from policyengine.load import load_yaml
 from policyengine.model import DefeatExpectation, Expectation
-from policyengine.pipeline import load_rulebase
+from policyengine.pipeline import load_rulebase, load_scenario
+from policyengine.resolve import Decision, Defeat
+from policyengine.terms import Doctrine, Practice, Verdict
 
-DECISION = {
-    "action": "hold_beyond_release",
-    "verdict": "prohibited",
-    "practice": "does_not",
-    "decided_by": ["mn.state.no-detainer-hold"],
-    "sources": [{"rule": "mn.state.no-detainer-hold", "cite": "Esparza v. Nobles County", "url": "https://x.org"}],
-    "defeated": [{"rule": "fed.detainer.hold-request", "by": "mn.state.no-detainer-hold", "doctrine": "lex superior"}],
-    "concurring": ["mn.county.nobles.permanent-injunction"],
-    "practice_by": ["mn.county.hennepin.no-detainer-hold"],
-    "practice_sources": [{"rule": "mn.county.hennepin.no-detainer-hold", "cite": "MPR News", "url": "https://x.org"}],
-    "practice_defeated": [
-        {"rule": "mn.doc.x", "by": "mn.county.hennepin.no-detainer-hold", "doctrine": "more local practice"}
-    ],
-}
+# A typed decision as resolve makes it; the deciders' citations come from the bundled rules
+# (mn.state.no-detainer-hold cites Esparza, the Hennepin practice MPR News).
+DECISION = Decision(
+    action="hold_beyond_release",
+    verdict=Verdict.PROHIBITED,
+    practice=Practice.DOES_NOT,
+    decided_by=("mn.state.no-detainer-hold",),
+    defeated=(Defeat("fed.detainer.hold-request", "mn.state.no-detainer-hold", Doctrine.LEX_SUPERIOR),),
+    concurring=("mn.county.nobles.permanent-injunction",),
+    practice_by=("mn.county.hennepin.no-detainer-hold",),
+    practice_defeated=(Defeat("mn.doc.x", "mn.county.hennepin.no-detainer-hold", Doctrine.LOCAL_PRACTICE),),
+)
 
 
 def exp(**kw) -> Expectation:
@@ -39,7 +42,7 @@ def test_defeated_accepts_bare_ids_and_mappings():
     ]
 
 
-def test_met_expectation_has_no_failures():
+def test_met_expectation_has_no_failures(rulebase):
     e = exp(
         verdict="prohibited",
         practice="does_not",
@@ -49,7 +52,7 @@ def test_met_expectation_has_no_failures():
         sources_include=["Esparza", "MPR"],
         verdict_not=["permitted"],
     )
-    assert check_expectation("hold_beyond_release", e, DECISION) == []
+    assert check_expectation("hold_beyond_release", e, DECISION, rulebase) == []
 
 
 @pytest.mark.parametrize(
@@ -76,36 +79,40 @@ def test_met_expectation_has_no_failures():
         ({"sources_include": ["8 U.S.C."]}, "expected a deciding source citing '8 U.S.C.'"),
     ],
 )
-def test_each_kind_of_shortfall_is_named(written, message):
-    [failure] = check_expectation("hold_beyond_release", exp(**written), DECISION)
+def test_each_kind_of_shortfall_is_named(written, message, rulebase):
+    [failure] = check_expectation("hold_beyond_release", exp(**written), DECISION, rulebase)
     assert failure.startswith("hold_beyond_release: ")
     assert message in failure
 
 
-def test_missing_concurring_rule_fails_when_the_rule_was_defeated_instead():
+def test_missing_concurring_rule_fails_when_the_rule_was_defeated_instead(rulebase):
     """A lower rule that disagrees with the binding verdict is defeated, not concurring."""
-    decision = {k: v for k, v in DECISION.items() if k != "concurring"}
-    decision["defeated"] = [
-        *DECISION["defeated"],
-        {
-            "rule": "mn.county.nobles.permanent-injunction",
-            "by": "mn.state.no-detainer-hold",
-            "doctrine": "lex superior",
-        },
-    ]
+    beaten = Defeat("mn.county.nobles.permanent-injunction", "mn.state.no-detainer-hold", Doctrine.LEX_SUPERIOR)
+    decision = dataclasses.replace(DECISION, concurring=(), defeated=(*DECISION.defeated, beaten))
     e = exp(concurring=["mn.county.nobles.permanent-injunction"])
-    assert check_expectation("hold_beyond_release", e, decision) == [
+    assert check_expectation("hold_beyond_release", e, decision, rulebase) == [
         "hold_beyond_release: expected mn.county.nobles.permanent-injunction among the concurring; concurring: none"
     ]
 
 
-def test_summary_counts_actions():
-    result = {"decisions": [DECISION, {**DECISION, "action": "notify_release"}]}
+def test_failures_are_grouped_by_action(rulebase):
+    decisions = [DECISION, dataclasses.replace(DECISION, action="notify_release")]
     expect = {"hold_beyond_release": exp(verdict="prohibited"), "notify_release": exp(verdict="required")}
-    summary = check_expectations(expect, result)
-    assert (summary["total"], summary["met"]) == (2, 1)
-    assert summary["failures"] == ["notify_release: expected verdict required, got prohibited"]
-    assert list(failures_by_action(expect, result)) == ["notify_release"]
+    assert failures_by_action(expect, decisions, rulebase) == {
+        "notify_release": ["notify_release: expected verdict required, got prohibited"]
+    }
+
+
+def test_one_function_evaluates_and_checks_a_scenario(rulebase, tmp_path):
+    scenario = load_scenario(bundled.scenarios_dir() / "hennepin-jail-detainer-no-warrant.yaml", rulebase)
+    checked = evaluate_expectations(scenario, rulebase)
+    summary = checked.summary()
+    assert summary == {"total": len(scenario.head.expect), "met": len(scenario.head.expect), "failures": []}
+    wrong = dataclasses.replace(
+        scenario, head=scenario.head.model_copy(update={"expect": {"notify_release": exp(verdict="required")}})
+    )
+    failed = evaluate_expectations(wrong, rulebase)
+    assert failed.summary()["met"] == 0 and failed.failures[0].startswith("notify_release: expected verdict required")
 
 
 def test_bad_expectation_in_a_scenario_is_located():

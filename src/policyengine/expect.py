@@ -7,16 +7,22 @@ lower law that agrees with a higher binding verdict), rules that must be among t
 a bare id, or `{rule, doctrine, by}` to assert why and by whom), and text that must
 appear in a deciding citation (`sources_include`).
 
-Decisions are the JSON contract's dictionaries (`report/data.py`), so an expectation is
-checked against exactly what a user sees.
+Expectations are checked on the typed decisions (`resolve.Decision`), which the JSON
+contract (`report/data.py`) renders one to one, so an expectation holds exactly when
+what a user sees meets it. `evaluate_expectations` is the one place a scenario is
+evaluated and checked, for `run`, `test`, the pytest plugin and mutation testing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from policyengine.model import Expectation
-from policyengine.resolve import DOCTRINES
+from policyengine.engine import Engine
+from policyengine.model import Expectation, Scenario
+from policyengine.pipeline import Evaluation, Rulebase, evaluate
+from policyengine.resolve import DOCTRINES, Decision
 
 
 def deciders(decision: dict[str, Any]) -> list[str]:
@@ -33,36 +39,39 @@ def deciding_cites(decision: dict[str, Any]) -> list[str]:
     return [s["cite"] for s in decision.get("sources", []) + decision.get("practice_sources", [])]
 
 
+def _defeat_words(rule: str, doctrine: str, by: str | None) -> str:
+    return f"{rule} ({doctrine}{f' by {by}' if by else ''})"
+
+
 def _defeat_text(d: dict[str, Any]) -> str:
-    by = f" by {d['by']}" if d.get("by") else ""
-    return f"{d['rule']} ({d['doctrine']}{by})"
+    return _defeat_words(d["rule"], d["doctrine"], d.get("by"))
 
 
-def check_expectation(action: str, expected: Expectation, decision: dict[str, Any]) -> list[str]:
+def check_expectation(action: str, expected: Expectation, decision: Decision, rulebase: Rulebase) -> list[str]:
     """Every way `decision` falls short of `expected`, in words (empty when it meets it)."""
     failures = []
-    for key in ("verdict", "practice", "leaning"):
+    got_values = {"verdict": decision.verdict, "practice": decision.practice, "leaning": decision.leaning}
+    for key, got in got_values.items():
         want = getattr(expected, key)
-        got = decision.get(key)
         if want is not None and want != got:
             failures.append(f"{action}: expected {key} {want}, got {got}")
-    if decision.get("verdict") in expected.verdict_not:
+    if decision.verdict in expected.verdict_not:
         failures.append(
-            f"{action}: expected a verdict other than {', '.join(expected.verdict_not)}, got {decision['verdict']}"
+            f"{action}: expected a verdict other than {', '.join(expected.verdict_not)}, got {decision.verdict}"
         )
-    found = deciders(decision)
+    found = [*decision.decided_by, *decision.practice_by]
     missing = [r for r in expected.decided_by if r not in found]
     if missing:
         failures.append(
             f"{action}: expected decided by {', '.join(missing)}; decided by {', '.join(found) or 'no rule'}"
         )
-    agreeing = list(decision.get("concurring", []))
+    agreeing = list(decision.concurring)
     missing = [r for r in expected.concurring if r not in agreeing]
     if missing:
         failures.append(
             f"{action}: expected {', '.join(missing)} among the concurring; concurring: {', '.join(agreeing) or 'none'}"
         )
-    recorded = defeats(decision)
+    recorded = [*decision.defeated, *decision.practice_defeated]
     for want in expected.defeated:
         if want.doctrine is not None and want.doctrine not in DOCTRINES:
             failures.append(f"{action}: '{want.doctrine}' is not a doctrine (one of: {', '.join(DOCTRINES)})")
@@ -70,39 +79,58 @@ def check_expectation(action: str, expected: Expectation, decision: dict[str, An
         hits = [
             d
             for d in recorded
-            if d["rule"] == want.rule
-            and (want.doctrine is None or d["doctrine"] == want.doctrine)
-            and (want.by is None or d.get("by") == want.by)
+            if d.rule == want.rule
+            and (want.doctrine is None or d.doctrine == want.doctrine)
+            and (want.by is None or d.by == want.by)
         ]
         if not hits:
             how = "".join([f" ({want.doctrine})" if want.doctrine else "", f" by {want.by}" if want.by else ""])
-            failures.append(
-                f"{action}: expected {want.rule} among the defeated{how}; "
-                f"defeated: {', '.join(_defeat_text(d) for d in recorded) or 'none'}"
-            )
-    cites = deciding_cites(decision)
+            shown = ", ".join(_defeat_words(d.rule, d.doctrine, d.by) for d in recorded)
+            failures.append(f"{action}: expected {want.rule} among the defeated{how}; defeated: {shown or 'none'}")
+    cites = [s.cite for r in (*decision.decided_by, *decision.practice_by) for s in rulebase.by_id[r].sources]
     for text in expected.sources_include:
         if not any(text in c for c in cites):
             failures.append(f"{action}: expected a deciding source citing '{text}'")
     return failures
 
 
-def failures_by_action(expect: dict[str, Expectation], result: dict[str, Any]) -> dict[str, list[str]]:
+def failures_by_action(
+    expect: dict[str, Expectation], decisions: list[Decision], rulebase: Rulebase
+) -> dict[str, list[str]]:
     """The failing actions of one scenario, each with its one-line messages."""
-    by_action = {d["action"]: d for d in result["decisions"]}
+    by_action = {d.action: d for d in decisions}
     failing: dict[str, list[str]] = {}
     for action, expected in expect.items():
-        found = check_expectation(action, expected, by_action[action])
+        found = check_expectation(action, expected, by_action[action], rulebase)
         if found:
             failing[action] = found
     return failing
 
 
-def check_expectations(expect: dict[str, Expectation], result: dict[str, Any]) -> dict[str, Any]:
-    """Summary of all expectations of one scenario against its JSON result."""
-    failing = failures_by_action(expect, result)
-    failures = [message for messages in failing.values() for message in messages]
-    return {"total": len(expect), "met": len(expect) - len(failing), "failures": failures}
+@dataclass(frozen=True)
+class CheckedScenario:
+    """A scenario evaluated and its expectations checked on the typed decisions."""
+
+    evaluation: Evaluation
+    failing: dict[str, list[str]]  # action -> what fell short, in words
+
+    @property
+    def failures(self) -> list[str]:
+        return [message for messages in self.failing.values() for message in messages]
+
+    def summary(self) -> dict[str, Any]:
+        """The `expectations` block of the JSON contract."""
+        expect = self.evaluation.scenario.head.expect
+        return {"total": len(expect), "met": len(expect) - len(self.failing), "failures": self.failures}
+
+
+def evaluate_expectations(
+    scenario: Scenario, rulebase: Rulebase, engine: Engine | None = None, as_of: dt.date | None = None
+) -> CheckedScenario:
+    """Evaluate a scenario and check its `expect:` block: what `run`, `test`, the pytest
+    plugin and mutation testing all do with a scenario."""
+    ev = evaluate(scenario, rulebase, engine, as_of=as_of)
+    return CheckedScenario(ev, failures_by_action(scenario.head.expect, ev.decisions, rulebase))
 
 
 def expected_summary(expected: Expectation) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from policyengine import bundled
 from policyengine.cli.options import Subcommands, add_engine_option, add_rules_option
 from policyengine.engine import Engine, get_engine
 from policyengine.errors import InputError, Problem
-from policyengine.expect import check_expectations
+from policyengine.expect import evaluate_expectations
 from policyengine.model import Scenario
 from policyengine.pipeline import Rulebase, evaluate, load_rulebase, load_scenarios, scenario_files
 from policyengine.report import RENDERERS, evaluation_dict
@@ -69,12 +69,11 @@ def main(args: argparse.Namespace) -> int:
         return _run_counties(args, rulebase, engine, scenarios)
     results, failed = [], 0
     for scenario in scenarios:
-        ev = evaluate(scenario, rulebase, engine, as_of=args.as_of)
-        result = evaluation_dict(ev, rulebase, explain=args.explain)
+        checked = evaluate_expectations(scenario, rulebase, engine, as_of=args.as_of)
+        result = evaluation_dict(checked.evaluation, rulebase, explain=args.explain)
         if scenario.head.expect and args.as_of is None:
-            summary = check_expectations(scenario.head.expect, result)
-            failed += bool(summary["failures"])
-            result["expectations"] = summary
+            failed += bool(checked.failures)
+            result["expectations"] = checked.summary()
         results.append(result)
     sys.stdout.write(RENDERERS[args.format](results))
     if failed:

@@ -13,9 +13,9 @@ from typing import Any
 
 from policyengine.engine import Engine
 from policyengine.errors import Problem
-from policyengine.expect import actual_summary, expected_summary, failures_by_action
+from policyengine.expect import actual_summary, evaluate_expectations, expected_summary
 from policyengine.model import Scenario
-from policyengine.pipeline import Rulebase, evaluate
+from policyengine.pipeline import Rulebase
 from policyengine.report import evaluation_dict
 
 
@@ -59,9 +59,9 @@ def unknown_rules(scenario: Scenario, rulebase: Rulebase) -> list[str]:
 
 def run_scenario(scenario: Scenario, rulebase: Rulebase, engine: Engine | None = None) -> Outcome:
     """Evaluate one scenario and check its expectations."""
-    ev = evaluate(scenario, rulebase, engine)
-    result = evaluation_dict(ev, rulebase, explain=True)
-    by_action = failures_by_action(scenario.head.expect, result)
+    checked = evaluate_expectations(scenario, rulebase, engine)
+    result = evaluation_dict(checked.evaluation, rulebase, explain=True)
+    by_action = {action: list(messages) for action, messages in checked.failing.items()}
     unknown = unknown_rules(scenario, rulebase)
     for message in unknown:
         by_action.setdefault(message.split(":", 1)[0], []).append(message)

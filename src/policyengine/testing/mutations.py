@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from policyengine.engine import Engine, get_engine
-from policyengine.expect import check_expectations
+from policyengine.expect import evaluate_expectations
 from policyengine.model import Conclusion, Rule, Scenario
-from policyengine.pipeline import Rulebase, evaluate
-from policyengine.report import evaluation_dict
+from policyengine.pipeline import Rulebase
 from policyengine.terms import Practice, Verdict
 
 LAW_FLIP = {
@@ -110,8 +109,7 @@ class MutationReport:
 
 
 def _fails(scenario: Scenario, rulebase: Rulebase, engine: Engine) -> bool:
-    result = evaluation_dict(evaluate(scenario, rulebase, engine), rulebase)
-    return bool(check_expectations(scenario.head.expect, result)["failures"])
+    return bool(evaluate_expectations(scenario, rulebase, engine).failures)
 
 
 def run_mutations(
