@@ -11,13 +11,19 @@ check` then reports an approved or reviewed rule whose content changed since (PE
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
+import io
 import json
-import re
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ruamel.yaml import YAML
 
 from policyengine.errors import InputError
 from policyengine.load import Document, load_yaml
@@ -145,76 +151,133 @@ class Stamp:
     reason: str | None = None
 
 
-_SIMPLE = re.compile(r"^(\s*)([a-z_]+):\s*(\S.*)?$")
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return json.dumps(str(value), ensure_ascii=False)
+def _round_trip() -> YAML:
+    """ruamel.yaml set to write the rule files back as they are written (checked on every
+    bundled file: loading and dumping one gives it back byte for byte)."""
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap a long line
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
 
 
 def stamp(written: WrittenRule, status: str, reviewer: str, day: dt.date, text: str) -> Stamp:
-    """Write status, reviewer, date and hash into the rule's review block by a targeted line edit.
+    """The file's text with status, reviewer, date and hash recorded in the rule's review block.
 
-    Only two layouts are edited: a one-line flow mapping (`review: {status: draft}`) and a
-    block of one-line `key: value` entries. The edited text must parse, keep the rule's
-    hash, and carry the new review; otherwise nothing is written and the hash is returned
-    to paste by hand.
+    The file is rewritten by a round-trip YAML library (comments, quotes and layout kept);
+    the result must parse, keep the rule's hash, carry the new review, and differ from the
+    original only inside that review block. Otherwise nothing is written and the hash is
+    returned to record by hand.
     """
     doc, i = written.doc, written.index
     digest = written.hash
-    review = dict(written.data.get("review") or {})
-    review.update({"status": status, "reviewer": reviewer, "date": day, "hash": digest})
-    lines = text.splitlines(keepends=True)
-    review_line = doc.lines.get(("rules", i, "review"))
-    if review_line is None:
+    first = doc.lines.get(("rules", i, "review"))
+    if first is None or not isinstance(written.data.get("review"), dict):
         return Stamp(written.id, digest, None, "the rule has no review block")
-    keys = [k for k in written.data["review"]] if isinstance(written.data.get("review"), dict) else []
-    key_lines = [doc.lines.get(("rules", i, "review", k)) for k in keys]
-    raw = lines[review_line - 1]
-    indent = raw[: len(raw) - len(raw.lstrip())]
-    order = ["status", "reviewer", "date", "hash", "note"]
-    ordered = [k for k in order if k in review] + [k for k in review if k not in order]
-    if all(n == review_line for n in key_lines) and raw.rstrip().endswith("}"):
-        flow = ", ".join(f"{k}: {_scalar(review[k]) if k != 'status' else review[k]}" for k in ordered)
-        new_lines = [*lines[: review_line - 1], f"{indent}review: {{{flow}}}\n", *lines[review_line:]]
-    else:
-        found = [n for n in key_lines if n is not None]
-        if not key_lines or len(found) != len(key_lines) or any(n <= review_line for n in found):
-            return Stamp(written.id, digest, None, "the review block has a layout this tool does not edit")
-        first, last = min(found), max(found)
-        if last - first + 1 != len(found):
-            return Stamp(written.id, digest, None, "the review block has multi-line values")
-        inner = lines[first - 1]
-        sub = inner[: len(inner) - len(inner.lstrip())]
-        if not all(_SIMPLE.match(lines[n - 1].rstrip("\n")) for n in found):
-            return Stamp(written.id, digest, None, "the review block has a layout this tool does not edit")
-        block = [f"{sub}{k}: {_scalar(review[k]) if k != 'status' else review[k]}\n" for k in ordered]
-        new_lines = [*lines[: first - 1], *block, *lines[last:]]
-    new_text = "".join(new_lines)
+    yaml = _round_trip()
     try:
-        after = load_yaml(doc.file, text=new_text)
-        again = written_rules([after]).get(written.id)
+        data = yaml.load(text)
+        review = data["rules"][i]["review"]
+        if data["rules"][i]["id"] != written.id:
+            return Stamp(written.id, digest, None, "the rule is not where it was read")
+    except Exception as exc:  # ruamel reads more than the loader accepts; any doubt: no edit
+        return Stamp(written.id, digest, None, f"the file could not be read for editing ({type(exc).__name__})")
+    # What follows the block (a blank line, a comment) belongs after its new last key.
+    trailing = review.ca.items.pop(list(review)[-1], None) if len(review) else None
+    review["status"] = status
+    review["reviewer"] = reviewer
+    review["date"] = day
+    review["hash"] = digest
+    if trailing is not None:
+        review.ca.items[list(review)[-1]] = trailing
+    out = io.StringIO()
+    yaml.dump(data, out)
+    new_text = out.getvalue()
+    # Only the review block may change: every line before it and after it stays as it was.
+    last = max(n for path, n in doc.lines.items() if path[: len(("rules", i, "review"))] == ("rules", i, "review"))
+    old_lines, new_lines = text.splitlines(keepends=True), new_text.splitlines(keepends=True)
+    after = old_lines[last:]
+    untouched = old_lines[: first - 1] == new_lines[: first - 1] and (
+        not after or new_lines[len(new_lines) - len(after) :] == after
+    )
+    try:
+        again = written_rules([load_yaml(doc.file, text=new_text)]).get(written.id)
     except InputError:
         again = None
     ok = (
-        again is not None
+        untouched
+        and again is not None
         and again.hash == digest
         and (again.data.get("review") or {}).get("hash") == digest
         and again.data["review"].get("status") == status
     )
     if not ok:
-        return Stamp(written.id, digest, None, "a line edit could not be verified")
+        return Stamp(written.id, digest, None, "the edit could not be confined to the review block")
     return Stamp(written.id, digest, new_text)
 
 
+def _without_reviews(data: Any) -> Any:
+    """A rule file's data with every rule's review block left out."""
+    if not isinstance(data, dict):
+        return data
+    rules = data.get("rules")
+    if not isinstance(rules, list):
+        return data
+    kept = [{k: v for k, v in r.items() if k != "review"} if isinstance(r, dict) else r for r in rules]
+    return {**data, "rules": kept}
+
+
+@contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock on a directory (fcntl), held while one stamp reads and replaces a file in it."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` by `text` all at once: a temporary file in the same directory, then
+    os.replace, so a reader sees the old file or the new one, never a half-written one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def stamp_file(rulebase: Rulebase, rule_id: str, status: str, reviewer: str, day: dt.date, write: bool) -> Stamp:
+    """Stamp one rule's review in its file, under a lock, atomically.
+
+    The file is read again under the lock: if anything but review blocks changed since
+    the rulebase was loaded, nothing is stamped (the reviewer reviewed what was loaded).
+    Another stamp of another rule in the same file, in between, is kept.
+    """
     written = rule_documents(rulebase).get(rule_id)
     if written is None:
         raise InputError.at(str(rulebase.root), None, f"no rule with id '{rule_id}'")
     path = Path(written.doc.file)
-    result = stamp(written, status, reviewer, day, path.read_text(encoding="utf-8"))
-    if write and result.text is not None:
-        path.write_text(result.text, encoding="utf-8")
+    with _directory_lock(path.parent):
+        text = path.read_text(encoding="utf-8")
+        current = load_yaml(path, text=text, display=written.doc.file)
+        if _without_reviews(current.data) != _without_reviews(written.doc.data):
+            raise InputError.at(
+                written.doc.file,
+                None,
+                f"the file changed on disk since it was read; nothing stamped (run the command again to stamp "
+                f"'{rule_id}' as it is now)",
+            )
+        fresh = written_rules([current])[rule_id]
+        result = stamp(fresh, status, reviewer, day, text)
+        if write and result.text is not None:
+            write_atomically(path, result.text)
     return result

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any, get_args
 
 from policyengine.cli.options import Subcommands, add_rules_option
@@ -40,6 +41,11 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--date", type=_date, metavar="D", help="with --stamp: the day of the review (YYYY-MM-DD)")
     p.add_argument("--dry-run", action="store_true", help="with --stamp: print the edited file, write nothing")
     p.set_defaults(handler=main)
+
+
+def _installed(path: Path) -> bool:
+    """Whether `path` lies inside an installed package (site-packages or dist-packages)."""
+    return any(part in ("site-packages", "dist-packages") for part in path.resolve().parts)
 
 
 def _counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -82,6 +88,13 @@ def main(args: argparse.Namespace) -> int:
             raise InputError.at("review", None, f"--stamp needs {', '.join(missing)}")
         if args.status == "draft":
             raise InputError.at("review", None, "--stamp records a review: --status reviewed or approved")
+        if args.rules is None and _installed(rulebase.root):
+            raise InputError.at(
+                "review",
+                None,
+                f"the bundled rules are part of an installed package ({rulebase.root}); a stamp there would be "
+                "lost on the next install. Stamp a copy of the rules with --rules DIR",
+            )
         result = stamp_file(rulebase, args.stamp, args.status, args.reviewer, args.date, write=not args.dry_run)
         if result.text is None:
             print(
