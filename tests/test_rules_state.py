@@ -51,3 +51,23 @@ def test_an_expectation_fails_when_the_parada_rule_changes(tmp_path: Path):
     target.write_text(text.replace("delay_release_pending_ice: prohibited", "delay_release_pending_ice: permitted"))
     summaries = _run(rules, "reference")
     assert summaries["law-parada-refer-and-delay-2026"]["failures"]
+
+
+def test_deleting_the_citizenship_condition_of_631_50_fails_the_tests(tmp_path: Path, capsys):
+    """The one-line edit that once changed the law with every gate green: without its
+    `person.citizenship: noncitizen` condition, § 631.50 would require notice for a citizen."""
+    from policyengine.cli import main
+
+    rules = tmp_path / "rules"
+    shutil.copytree(bundled.rules_dir(), rules)
+    target = rules / "minnesota" / "state" / "detainers.yaml"
+    text = target.read_text(encoding="utf-8")
+    rule_at = text.index("- id: mn.state.631-50-commitment-notice")
+    condition = "        - person.citizenship: noncitizen\n"
+    at = text.index(condition, rule_at)
+    assert at < text.index("- id:", rule_at + 5)  # the condition is the § 631.50 rule's own
+    target.write_text(text[:at] + text[at + len(condition) :], encoding="utf-8")
+    status = main(["test", "--rules", str(rules), "--engine", "reference", str(LAW)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "law-doc-commitment-us-citizen-2026" in out
