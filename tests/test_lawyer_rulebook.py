@@ -33,7 +33,8 @@ def test_rule_entry_has_conclusion_conditions_dates_sources_and_review(capsys):
     ]
     assert "Concludes: **prohibited**: Keep the person in custody" in entry
     assert "The ICE detainer form lodged with the agency, if any (`immigration.detainer`) is not `none`" in entry
-    assert "In force: in force from 2019-09-23" in entry
+    assert "In force: in force from 1997-04-01" in entry
+    assert "Declared: 2019-09-23" in entry
     assert "> — Esparza v. Nobles County" in entry
     assert "<http://casetext.com/case/esparza-v-nobles-cnty>" in entry
     assert "Review: **draft**" in entry

@@ -36,6 +36,7 @@ from policyengine.load import Document, load_yaml, yaml_files
 from policyengine.model import LEVEL_RANK, AllOf, AnyOf, Condition, Rule, Scenario, ScenarioHead, Test
 from policyengine.pipeline import REGISTRY_FILE, VOCABULARY_FILE, Rulebase, evaluate
 from policyengine.review import written_rules
+from policyengine.strength import rests_only_on_hearsay
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -50,6 +51,7 @@ CODES: dict[str, tuple[str, str]] = {
     "PE107": (ERROR, "vocabulary or registry is invalid"),
     "PE201": (ERROR, "rule without a complete source"),
     "PE202": (WARNING, "rule without any quoted source"),
+    "PE203": (WARNING, "required or prohibited rests only on news, advocacy or officials' words"),
     "PE301": (ERROR, "overrides a rule that does not exist"),
     "PE302": (ERROR, "circular overrides"),
     "PE303": (ERROR, "override not allowed"),
@@ -241,6 +243,19 @@ def _structure(rb: Rulebase, docs: list[Document]) -> list[Finding]:
         if not any(s.quote for s in rule.sources):
             out.append(
                 Finding("PE202", rule.file, rule.line, f"'{rule.id}': no source quotes the words relied on", (rule.id,))
+            )
+        strong = sorted({c.value for c in rule.conclusions if c.value in ("required", "prohibited")})
+        if rule.is_law and strong and rests_only_on_hearsay(rule):
+            kinds = ", ".join(sorted({s.authority for s in rule.sources}))
+            out.append(
+                Finding(
+                    "PE203",
+                    rule.file,
+                    rule.line,
+                    f"'{rule.id}' concludes {' and '.join(strong)} on {kinds} alone: no law, court or official "
+                    "opinion behind it",
+                    (rule.id,),
+                )
             )
         for target in rule.overrides:
             other = by_id[target]

@@ -245,6 +245,7 @@ class ScenarioHead(Strict):
     title: Text
     description: Text | None = None
     date: dt.date
+    known_on: dt.date | None = None
     time: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None = None
     expect: dict[str, Expectation] = {}
     notes: Text | None = None

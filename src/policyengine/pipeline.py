@@ -135,6 +135,7 @@ class Evaluation:
     agency: str
     firing: Firing
     decisions: list[Decision]
+    known_on: dt.date
 
     @property
     def engine(self) -> str:
@@ -147,8 +148,12 @@ def evaluate(
     engine: Engine | None = None,
     as_of: dt.date | None = None,
     county: str | None = None,
+    known_on: dt.date | None = None,
 ) -> Evaluation:
-    """Evaluate one scenario; `as_of` replaces its date, `county` its county."""
+    """Evaluate one scenario; `as_of` replaces its date, `county` its county.
+
+    `known_on` is the day whose knowledge of the law is applied (rules declared later are set
+    aside); default: the scenario's own `known_on`, else today."""
     engine = engine or get_engine()
     facts = dict(scenario.facts)
     if county is not None:
@@ -158,5 +163,6 @@ def evaluate(
     record = fact_record(scenario_used, rulebase.vocabulary, rulebase.registry, as_of)
     firing = engine.run(rulebase.program, record)
     day = as_of or scenario.head.date
-    decisions = resolve(firing, rulebase.by_id, rulebase.actions, day, record["agency"])
-    return Evaluation(scenario_used, day, record["place.county"], record["agency"], firing, decisions)
+    known = known_on or scenario.head.known_on or dt.date.today()
+    decisions = resolve(firing, rulebase.by_id, rulebase.actions, day, record["agency"], known)
+    return Evaluation(scenario_used, day, record["place.county"], record["agency"], firing, decisions, known)

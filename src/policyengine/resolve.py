@@ -24,6 +24,7 @@ from policyengine.engine import Firing
 from policyengine.model import LEVEL_RANK, NOT_ADDRESSED, Conclusion, Rule
 
 NOT_IN_FORCE = "not in force"
+NOT_DECLARED = "not yet declared"
 NOT_BINDING = "does not bind this agency"
 LEX_SPECIALIS = "lex specialis"
 LEX_SUPERIOR = "lex superior"
@@ -34,6 +35,7 @@ LOCAL_PRACTICE = "more local practice"
 LAW_SPEAKS = "the law speaks"
 DOCTRINES = (
     NOT_IN_FORCE,
+    NOT_DECLARED,
     NOT_BINDING,
     LEX_SPECIALIS,
     LEX_SUPERIOR,
@@ -87,12 +89,16 @@ class _State:
         self.defeated.append(Defeat(rule.id, by.id if by else None, doctrine))
 
 
-def _take_part(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, state: _State):
-    """Filter by time and agency, then apply explicit overrides."""
+def _take_part(
+    cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, state: _State, known_on: dt.date | None = None
+):
+    """Filter by time, by what was declared by `known_on`, and by agency; then apply explicit overrides."""
     live = []
     for rule, c in cands:
         if not rule.in_force.covers(day):
             state.defeat(rule, None, NOT_IN_FORCE)
+        elif known_on is not None and rule.declared is not None and rule.declared > known_on:
+            state.defeat(rule, None, NOT_DECLARED)
         elif agency not in rule.binds:
             state.defeat(rule, None, NOT_BINDING)
         else:
@@ -100,7 +106,7 @@ def _take_part(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, 
     ids = {rule.id: rule for rule, _ in live}
     survivors = []
     for rule, c in live:
-        by = sorted(o for o in ids.values() if rule.id in o.overrides and o.id != rule.id)
+        by = sorted((o for o in ids.values() if rule.id in o.overrides and o.id != rule.id), key=lambda o: o.id)
         if by:
             state.defeat(rule, by[0], LEX_SPECIALIS)
         else:
@@ -108,9 +114,11 @@ def _take_part(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, 
     return survivors
 
 
-def _resolve_law(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str) -> _State:
+def _resolve_law(
+    cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, known_on: dt.date | None = None
+) -> _State:
     s = _State()
-    live = _take_part(cands, day, agency, s)
+    live = _take_part(cands, day, agency, s, known_on)
     levels = sorted({LEVEL_RANK[r.level] for r, _ in live})
     for rank in levels:
         group = sorted(((r, c) for r, c in live if LEVEL_RANK[r.level] == rank), key=lambda x: x[0].id)
@@ -156,12 +164,14 @@ def _resolve_law(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str
     return s
 
 
-def _resolve_silence(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, law: _State) -> None:
+def _resolve_silence(
+    cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, law: _State, known_on: dt.date | None
+) -> None:
     """Records of silence decide `not_addressed` only where no other law verdict survives."""
     if not cands:
         return
     silent = _State()
-    live = _take_part(cands, day, agency, silent)
+    live = _take_part(cands, day, agency, silent, known_on)
     law.defeated += silent.defeated
     if law.verdict is None:
         law.deciders = sorted((r for r, _ in live), key=lambda r: r.id)
@@ -171,9 +181,11 @@ def _resolve_silence(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency:
         law.defeat(r, top, LAW_SPEAKS)
 
 
-def _resolve_practice(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str) -> _State:
+def _resolve_practice(
+    cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, known_on: dt.date | None = None
+) -> _State:
     s = _State()
-    live = _take_part(cands, day, agency, s)
+    live = _take_part(cands, day, agency, s, known_on)
     if not live:
         s.verdict = "unknown"
         return s
@@ -208,8 +220,18 @@ def _defeats(ds: list[Defeat]) -> tuple[Defeat, ...]:
     return tuple(sorted(ds, key=lambda d: (d.rule, d.by or "", d.doctrine)))
 
 
-def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.date, agency: str) -> list[Decision]:
-    """One Decision per vocabulary action, in vocabulary order."""
+def resolve(
+    firing: Firing,
+    rules: dict[str, Rule],
+    actions: list[str],
+    day: dt.date,
+    agency: str,
+    known_on: dt.date | None = None,
+) -> list[Decision]:
+    """One Decision per vocabulary action, in vocabulary order.
+
+    `known_on` sets aside rules whose authority was declared after that day (`not yet
+    declared`): the law as it was known then. None: every rule, whenever declared."""
     law: dict[str, list] = {a: [] for a in actions}
     practice: dict[str, list] = {a: [] for a in actions}
     for rule_id in firing.fired:
@@ -219,9 +241,9 @@ def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.
     decisions = []
     for action in actions:
         spoken = [(r, c) for r, c in law[action] if c.value != NOT_ADDRESSED]
-        ls = _resolve_law(spoken, day, agency)
-        _resolve_silence([(r, c) for r, c in law[action] if c.value == NOT_ADDRESSED], day, agency, ls)
-        ps = _resolve_practice(practice[action], day, agency)
+        ls = _resolve_law(spoken, day, agency, known_on)
+        _resolve_silence([(r, c) for r, c in law[action] if c.value == NOT_ADDRESSED], day, agency, ls, known_on)
+        ps = _resolve_practice(practice[action], day, agency, known_on)
         verdict = ls.verdict or "not_addressed"
         decisions.append(
             Decision(

@@ -69,6 +69,10 @@ def rule_blocks(rb: Rulebase, rule: Rule) -> list:
     elif j.level == "city":
         facts.append(f"Applies only in the City of {j.city}")
     facts.append(f"In force: {in_force_words(rule)}")
+    if rule.declared:
+        facts.append(
+            f"Declared: {rule.declared.isoformat()} (its authority was issued then; an earlier --known-on drops it)"
+        )
     if rule.overrides:
         facts.append("Overrides (as an exception to): " + ", ".join(f"`{o}`" for o in rule.overrides))
     review = rule.review

@@ -17,6 +17,7 @@ from policyengine.resolve import (
     LOCAL_PRACTICE,
     NARROWED,
     NOT_BINDING,
+    NOT_DECLARED,
     NOT_IN_FORCE,
     PREEMPTION,
 )
@@ -37,6 +38,8 @@ PRACTICE_WORDS = {
 }
 DOCTRINES = {
     NOT_IN_FORCE: "not in force: the rule did not apply on the scenario's date.",
+    NOT_DECLARED: "not yet declared: the authority behind the rule was issued after the day whose knowledge "
+    "of the law is applied (`--known-on`); a court declares what the law was, but it was not known then.",
     NOT_BINDING: "does not bind this agency: the rule is addressed to other agencies.",
     LEX_SPECIALIS: "lex specialis: a more specific rule lists this one in its `overrides` and, as the exception "
     "to a general rule, displaces it.",

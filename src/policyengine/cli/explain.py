@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from policyengine.cli.options import add_engine_option, add_rules_option
+from policyengine.cli.options import add_engine_option, add_known_on_option, add_rules_option
 from policyengine.engine import get_engine
 from policyengine.errors import InputError
 from policyengine.pipeline import evaluate, load_rulebase, load_scenario
@@ -24,6 +24,7 @@ def register(sub) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="a scenario file")
     p.add_argument("--action", metavar="A", action="append", help="only this action (may be repeated)")
     p.add_argument("--format", choices=sorted(RENDER), default="markdown")
+    add_known_on_option(p)
     add_rules_option(p)
     add_engine_option(p)
     p.set_defaults(handler=main)
@@ -35,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
     for action in args.action or []:
         if action not in rulebase.vocabulary.actions:
             raise InputError.at(args.scenario, None, f"'{action}' is not an action in the vocabulary")
-    ev = evaluate(scenario, rulebase, get_engine(args.engine))
+    ev = evaluate(scenario, rulebase, get_engine(args.engine), known_on=args.known_on)
     docs = memo_docs(ev, rulebase, args.action)
     render = RENDER[args.format]
     if args.format == "html":

@@ -3,6 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+
+
+def iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def add_known_on_option(p: argparse.ArgumentParser, scenario_wins: bool = False) -> None:
+    extra = " A scenario's own known_on wins." if scenario_wins else ""
+    p.add_argument(
+        "--known-on",
+        type=iso_date,
+        metavar="DATE",
+        help="judge with the law as it was known on this day: rules whose authority was declared later "
+        "are set aside (default: the scenario's known_on, else today)." + extra,
+    )
 
 
 def add_rules_option(p: argparse.ArgumentParser) -> None:

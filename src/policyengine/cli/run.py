@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 
 from policyengine import bundled
-from policyengine.cli.options import add_engine_option, add_rules_option
+from policyengine.cli.options import add_engine_option, add_known_on_option, add_rules_option
 from policyengine.engine import get_engine
 from policyengine.errors import InputError, Problem
 from policyengine.expect import check_expectations
@@ -39,6 +39,7 @@ def register(sub) -> None:
     p.add_argument(
         "--as-of", type=_date, metavar="DATE", help="evaluate the law as of this date instead of the scenario's"
     )
+    add_known_on_option(p)
     p.add_argument("--format", choices=sorted(RENDERERS), default="table")
     p.add_argument("--explain", action="store_true", help="add the trace: facts matched, rules fired and defeated")
     add_engine_option(p)
@@ -68,9 +69,9 @@ def main(args: argparse.Namespace) -> int:
         return _run_counties(args, rulebase, engine, scenarios)
     results, failed = [], 0
     for scenario in scenarios:
-        ev = evaluate(scenario, rulebase, engine, as_of=args.as_of)
+        ev = evaluate(scenario, rulebase, engine, as_of=args.as_of, known_on=args.known_on)
         result = evaluation_dict(ev, rulebase, explain=args.explain)
-        if scenario.head.expect and args.as_of is None:
+        if scenario.head.expect and args.as_of is None and args.known_on in (None, scenario.head.known_on):
             summary = check_expectations(scenario.head.expect, result)
             failed += bool(summary["failures"])
             result["expectations"] = summary
@@ -102,7 +103,8 @@ def _run_counties(args, rulebase, engine, scenarios) -> int:
     for scenario in scenarios:
         results = []
         for county in counties:
-            result = evaluation_dict(evaluate(scenario, rulebase, engine, args.as_of, county), rulebase, args.explain)
+            ev = evaluate(scenario, rulebase, engine, args.as_of, county, args.known_on)
+            result = evaluation_dict(ev, rulebase, args.explain)
             result["jurisdiction"]["fips"] = fips[county]
             results.append(result)
         if args.format == "json":

@@ -14,6 +14,7 @@ from policyengine.model import Rule
 from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.report.trace import trace_dict
 from policyengine.resolve import Decision
+from policyengine.strength import decision_strength, declared_in, disclaimer
 
 
 def source_list(rules: list[Rule]) -> list[dict[str, Any]]:
@@ -38,9 +39,18 @@ def decision_dict(d: Decision, rulebase: Rulebase, ev: Evaluation | None = None)
         "verdict": d.verdict,
         "practice": d.practice,
         "decided_by": list(d.decided_by),
+        "strength": decision_strength(rules[r] for r in d.decided_by) or "none",
         "sources": source_list([rules[r] for r in d.decided_by]),
         "defeated": [{"rule": x.rule, "by": x.by, "doctrine": x.doctrine} for x in d.defeated],
     }
+    if ev is not None:
+        later = [rules[r] for r in d.decided_by if rules[r].declared and rules[r].declared > ev.date]
+        if later:
+            out["as_declared"] = [
+                {"rule": r.id, "declared": r.declared.isoformat(), "in": declared_in(r)}
+                for r in later
+                if r.declared is not None
+            ]
     if d.verdict == "permitted" and d.protected:
         out["protected"] = True
     if d.verdict == "contested":
@@ -75,9 +85,11 @@ def evaluation_dict(ev: Evaluation, rulebase: Rulebase, explain: bool = False) -
         "scenario": head.id,
         "title": head.title,
         "date": ev.date.isoformat(),
+        "known_on": ev.known_on.isoformat(),
         "jurisdiction": jurisdiction,
         "engine": ev.engine,
         "decisions": [decision_dict(d, rulebase, ev) for d in ev.decisions],
+        "notice": disclaimer(rulebase.rules),
     }
     if explain:
         out["trace"] = trace_dict(ev, rulebase)

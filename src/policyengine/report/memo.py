@@ -16,6 +16,14 @@ from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.report.blocks import Doc, Heading, Items, Para, SourceBlock
 from policyengine.report.trace import matched_tests
 from policyengine.resolve import Decision
+from policyengine.strength import (
+    STRENGTH_WORDS,
+    decision_strength,
+    declared_in,
+    disclaimer,
+    rule_strength,
+    source_strength,
+)
 from policyengine.wording import (
     DOCTRINES,
     LEVEL_WORDS,
@@ -105,6 +113,25 @@ class _Memo:
     def sources(self, rule: Rule) -> list:
         return [SourceBlock(s.cite, s.url, s.quote, s.note) for s in rule.sources]
 
+    def authorities(self, rule: Rule) -> Items:
+        items = []
+        for s in rule.sources:
+            kind = s.authority.replace("_", " ") + (f" of {s.body}" if s.body else "")
+            when = f", {s.issued.isoformat()}" if s.issued else ""
+            items.append(f"{s.cite}: {kind}{when}: **{source_strength(s, rule.level)}**")
+        return Items(items)
+
+    def authority_words(self, d: Decision) -> str:
+        """Which authority decides, by rule: the strongest source of each deciding rule."""
+        parts = []
+        for rid in d.decided_by:
+            rule = self.rb.by_id[rid]
+            best = rule_strength(rule)
+            top = next(s for s in rule.sources if source_strength(s, rule.level) == best)
+            kind = top.authority.replace("_", " ") + (f" of {top.body}" if top.body else "")
+            parts.append(f"`{rid}` rests at best on {top.cite} ({kind})")
+        return "Deciding authority: " + "; ".join(parts) + "."
+
     def verdict_of(self, rule: Rule, action: str) -> str:
         c = next((c for c in rule.conclusions if c.action == action), None)
         if c is None:
@@ -129,18 +156,33 @@ class _Memo:
                 [
                     f"Scenario: {head.title} (`{head.id}`)",
                     f"Date: {ev.date.isoformat()}",
+                    f"Law as known on: {ev.known_on.isoformat()}",
                     f"Place: {place}",
                     f"Agency: {agency_words} (`{agency}`)",
                     f"Evaluated by: the {ev.engine} engine",
                 ]
             )
         )
+        doc.add(Para(f"*{disclaimer(self.rb.rules)}*"))
         doc.add(Heading(2, "Question"), Para(f"{action.question} The action (`{d.action}`): {action.meaning}"))
         doc.add(*self.facts_blocks())
         doc.add(Heading(2, "Answer"), Para(f"**{d.verdict}**. {VERDICT_WORDS[d.verdict]}"))
         if d.verdict == "contested":
             doc.add(Para(f"Leaning **{d.leaning}**. Open question: {(d.question or '').strip()}"))
         rules = self.rb.by_id
+        strength = decision_strength(rules[r] for r in d.decided_by)
+        if strength:
+            doc.add(Para(f"Strength: **{strength}**, {STRENGTH_WORDS[strength]}. {self.authority_words(d)}"))
+        for rid in d.decided_by:
+            rule = rules[rid]
+            if rule.declared and rule.declared > ev.date:
+                doc.add(
+                    Para(
+                        f"As declared in {declared_in(rule)}, after the event: a court declares what the law was. "
+                        f"Judged with the knowledge of {ev.date.isoformat()} (`--known-on {ev.date.isoformat()}`), "
+                        "the answer is what was open then."
+                    )
+                )
         if d.decided_by:
             doc.add(Heading(2, "Governing rule" + ("s" if len(d.decided_by) > 1 else "")))
             for rid in d.decided_by:
@@ -153,6 +195,7 @@ class _Memo:
                     )
                 )
                 doc.add(Para("Sources:"), *self.sources(rule))
+                doc.add(Para("The authority of each source:"), self.authorities(rule))
                 doc.add(Para("How its conditions met the facts:"), self.how_met(rule))
         if d.conflict:
             doc.add(Heading(2, "Unresolved conflict"))

@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 
 WIDTH = 80
-ACTION_W, VERDICT_W, PRACTICE_W = 30, 14, 10
+ACTION_W, VERDICT_W, STRENGTH_W, PRACTICE_W = 30, 14, 19, 10
 
 
 def _basis(d: dict[str, Any]) -> list[str]:
@@ -21,6 +21,8 @@ def _basis(d: dict[str, Any]) -> list[str]:
             cites.append(s["cite"])
     if cites:
         lines.append("; ".join(cites[:2]) + (f" (+{len(cites) - 2} more)" if len(cites) > 2 else ""))
+    for x in d.get("as_declared", []):
+        lines.append(f"as declared in {x['in']}, after the event")
     if d.get("practice_sources"):
         lines.append("practice: " + d["practice_sources"][0]["cite"])
     for flag in d.get("flags", []):
@@ -38,13 +40,22 @@ def render_one(result: dict[str, Any]) -> str:
     j = result["jurisdiction"]
     place = f"{j['county']} County" + (f", {j['city']}" if j.get("city") else "")
     out = textwrap.wrap(result.get("title", result["scenario"]), WIDTH, subsequent_indent="  ")
-    meta = f"{result['scenario']} | {result['date']} | {place} | agency: {j['agency']} | engine: {result['engine']}"
+    known = f" (law as known on {result['known_on']})" if result.get("known_on") else ""
+    meta = (
+        f"{result['scenario']} | {result['date']}{known} | {place} | agency: {j['agency']} | engine: {result['engine']}"
+    )
     out += textwrap.wrap(meta, WIDTH, initial_indent="  ", subsequent_indent="  ")
     out.append("")
-    out.append(f"  {'ACTION':<{ACTION_W}}{'VERDICT':<{VERDICT_W}}PRACTICE")
+    if result.get("notice"):
+        out += textwrap.wrap(result["notice"], WIDTH, initial_indent="  ", subsequent_indent="  ")
+    out.append("")
+    out.append(f"  {'ACTION':<{ACTION_W}}{'VERDICT':<{VERDICT_W}}{'STRENGTH':<{STRENGTH_W}}PRACTICE")
     indent = " " * 6
     for d in result["decisions"]:
-        out.append(f"  {d['action']:<{ACTION_W}}{d['verdict']:<{VERDICT_W}}{d['practice']:<{PRACTICE_W}}".rstrip())
+        strength = d.get("strength", "none")
+        strength = "" if strength == "none" else strength
+        row = f"  {d['action']:<{ACTION_W}}{d['verdict']:<{VERDICT_W}}{strength:<{STRENGTH_W}}{d['practice']}"
+        out.append(row.rstrip())
         for line in _basis(d):
             out += textwrap.wrap(line, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
     if "expectations" in result:
