@@ -96,7 +96,7 @@ def _take_part(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, 
     ids = {rule.id: rule for rule, _ in live}
     survivors = []
     for rule, c in live:
-        by = sorted(o for o in ids.values() if rule.id in o.overrides and o.id != rule.id)
+        by = sorted((o for o in ids.values() if rule.id in o.overrides and o.id != rule.id), key=lambda o: o.id)
         if by:
             state.defeat(rule, by[0], LEX_SPECIALIS)
         else:
