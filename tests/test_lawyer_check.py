@@ -153,3 +153,25 @@ def test_registry_facts_are_explored_through_counties(tmp_path, capsys):
     finding = next(f for f in report["findings"] if f["code"] == "PE502")
     assert "county: Southfork" in finding["scenario"]
     assert "2020-01-01" in finding["scenario"]
+
+
+def test_a_record_of_silence_closes_a_gap(tmp_path, capsys):
+    """PE504 does not fire for an action x agency that a sourced record of silence covers."""
+    directory = rules_dir(tmp_path, FIXTURES / "bad" / "PE504-gap")
+    (directory / "silence.yaml").write_text(
+        "jurisdiction: {level: state}\n"
+        "rules:\n"
+        "  - id: fx.silent-notify\n"
+        "    title: No fictional statute speaks to release notices\n"
+        "    kind: law\n"
+        "    binds: [county_jail]\n"
+        "    in_force: {from: 2020-01-01}\n"
+        "    then: {notify_release: not_addressed}\n"
+        "    notes: Searched the fictional code; nothing on release notices.\n"
+        "    sources:\n"
+        "      - {cite: Fictional code, url: 'https://example.invalid/code', authority: statute, quote: nothing}\n"
+        "    review: {status: draft}\n"
+    )
+    _, report = check_json(capsys, directory)
+    gaps = [f["message"] for f in report["findings"] if f["code"] == "PE504"]
+    assert gaps == ["no law rule decides 'notify_release' for doc"]

@@ -16,6 +16,7 @@ from policyengine.errors import InputError, Problem
 from policyengine.load import Document, Path_
 from policyengine.model import (
     LEVEL_RANK,
+    NOT_ADDRESSED,
     AllOf,
     AnyOf,
     Conclusion,
@@ -237,6 +238,7 @@ class _RuleChecker:
             review=raw.review,
             notes=raw.notes,
             reference=raw.reference,
+            declared=raw.declared,
             file=self.doc.file,
             line=self.doc.line((*at, "id")),
         )
@@ -269,6 +271,11 @@ class _RuleChecker:
                 c = None
             if c:
                 conclusions.append(c)
+        silent = [c for c in conclusions if c.value == NOT_ADDRESSED]
+        if silent and len(silent) != len(conclusions):
+            self.problem(at, "a record of silence concludes not_addressed for every action it names, nothing else")
+        if silent and not (raw.notes and raw.notes.strip()):
+            self.problem((*at[:-1], "id"), f"record of silence '{raw.id}' needs notes saying what was searched")
         return conclusions, derives
 
     def _verdict(self, action: str, value: Any, at: Path_) -> Conclusion | None:
@@ -281,8 +288,13 @@ class _RuleChecker:
         for key in sorted(unknown):
             self.problem((*at, key), f"unknown key '{key}' in the conclusion for '{action}'")
         verdict = value["verdict"]
+        if verdict == NOT_ADDRESSED:
+            if set(value) != {"verdict"}:
+                self.problem(at, "a record of silence (not_addressed) takes no protected, leaning or question")
+            return Conclusion(action, NOT_ADDRESSED)
         if verdict not in LAW_VERDICTS:
-            self.problem((*at, "verdict"), f"'{verdict}' is not a verdict ({', '.join(LAW_VERDICTS)})")
+            allowed = ", ".join([*LAW_VERDICTS, NOT_ADDRESSED])
+            self.problem((*at, "verdict"), f"'{verdict}' is not a verdict ({allowed})")
             return None
         protected = value.get("protected", False)
         if not isinstance(protected, bool) or (protected and verdict != "permitted"):

@@ -22,6 +22,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 RuleId = Annotated[str, StringConstraints(pattern=RULE_ID_PATTERN)]
 
+NOT_ADDRESSED = "not_addressed"
 LEVEL_RANK = {"federal": 0, "state": 1, "county": 2, "city": 3}
 
 
@@ -61,11 +62,38 @@ class Vocabulary(Strict):
 # --------------------------------------------------------------------- rules
 
 
+Authority = Literal[
+    "constitution",
+    "statute",
+    "regulation",
+    "ordinance",
+    "published_opinion",
+    "nonprecedential_opinion",
+    "trial_court_order",
+    "attorney_general_opinion",
+    "executive_order",
+    "agency_policy",
+    "agreement",
+    "official_statement",
+    "news_report",
+    "advocacy",
+]
+AUTHORITIES: tuple[str, ...] = Authority.__args__  # type: ignore[attr-defined]
+
+
 class Source(Strict):
-    """Where the law or practice is written down."""
+    """Where the law or practice is written down, and what kind of authority that is.
+
+    `authority` says what the source is (a statute, an unpublished opinion, a news report...);
+    `body` the court, legislature, office or publication that issued it; `issued` the day it
+    was issued or published, where the cite gives one. Strength is derived from these.
+    """
 
     cite: Text
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+    authority: Authority
+    body: Text | None = None
+    issued: dt.date | None = None
     quote: Text | None = None
     note: Text | None = None
     confidence: Literal["H", "M", "L"] | None = None
@@ -107,6 +135,7 @@ class RawRule(Strict):
     review: Review
     notes: Text | None = None
     reference: Literal["hold_limit_48_hours"] | None = None
+    declared: dt.date | None = None
 
 
 class Jurisdiction(Strict):
@@ -285,10 +314,16 @@ class Rule:
     file: str
     line: int | None
     reference: str | None = None
+    declared: dt.date | None = None
 
     @property
     def is_law(self) -> bool:
         return self.kind == "law"
+
+    @property
+    def is_silence(self) -> bool:
+        """A sourced record that the law here says nothing about its actions."""
+        return self.kind == "law" and any(c.value == NOT_ADDRESSED for c in self.conclusions)
 
 
 @dataclass(frozen=True)

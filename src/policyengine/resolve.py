@@ -9,6 +9,8 @@ Precedence works on the set of conclusions only, never on firing order:
    `protected` permission preempts any lower prohibition; a lower rule can settle a
    higher `contested` question only in the direction of its leaning;
 4. two rules at one level that still disagree are an unresolved conflict, named as such.
+A record of silence (a law rule concluding `not_addressed`) decides only when no other law
+verdict survives for the action; any such verdict prevails over it ("the law speaks").
 Practice (what the jurisdiction does) is resolved separately: in force, binding,
 overrides, then the most local level; a same-level disagreement is a conflict.
 """
@@ -19,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from policyengine.engine import Firing
-from policyengine.model import LEVEL_RANK, Conclusion, Rule
+from policyengine.model import LEVEL_RANK, NOT_ADDRESSED, Conclusion, Rule
 
 NOT_IN_FORCE = "not in force"
 NOT_BINDING = "does not bind this agency"
@@ -29,6 +31,7 @@ PREEMPTION = "preemption"
 NARROWED = "narrowed by lower law"
 CONFLICT_ABOVE = "unresolved conflict above"
 LOCAL_PRACTICE = "more local practice"
+LAW_SPEAKS = "the law speaks"
 DOCTRINES = (
     NOT_IN_FORCE,
     NOT_BINDING,
@@ -38,6 +41,7 @@ DOCTRINES = (
     NARROWED,
     CONFLICT_ABOVE,
     LOCAL_PRACTICE,
+    LAW_SPEAKS,
 )
 
 
@@ -152,6 +156,21 @@ def _resolve_law(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str
     return s
 
 
+def _resolve_silence(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, law: _State) -> None:
+    """Records of silence decide `not_addressed` only where no other law verdict survives."""
+    if not cands:
+        return
+    silent = _State()
+    live = _take_part(cands, day, agency, silent)
+    law.defeated += silent.defeated
+    if law.verdict is None:
+        law.deciders = sorted((r for r, _ in live), key=lambda r: r.id)
+        return
+    top = law.deciders[0] if law.deciders else None
+    for r, _ in sorted(live, key=lambda x: x[0].id):
+        law.defeat(r, top, LAW_SPEAKS)
+
+
 def _resolve_practice(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str) -> _State:
     s = _State()
     live = _take_part(cands, day, agency, s)
@@ -199,7 +218,9 @@ def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.
             (law if rule.is_law else practice)[c.action].append((rule, c))
     decisions = []
     for action in actions:
-        ls = _resolve_law(law[action], day, agency)
+        spoken = [(r, c) for r, c in law[action] if c.value != NOT_ADDRESSED]
+        ls = _resolve_law(spoken, day, agency)
+        _resolve_silence([(r, c) for r, c in law[action] if c.value == NOT_ADDRESSED], day, agency, ls)
         ps = _resolve_practice(practice[action], day, agency)
         verdict = ls.verdict or "not_addressed"
         decisions.append(

@@ -11,6 +11,7 @@ from typing import Any
 from policyengine.model import AllOf, AnyOf, Conclusion, Condition, Not, Rule, Test, Vocabulary
 from policyengine.resolve import (
     CONFLICT_ABOVE,
+    LAW_SPEAKS,
     LEX_SPECIALIS,
     LEX_SUPERIOR,
     LOCAL_PRACTICE,
@@ -25,7 +26,7 @@ VERDICT_WORDS = {
     "permitted": "The law permits it (it neither requires nor forbids it).",
     "prohibited": "The law prohibits it.",
     "contested": "The law is contested: authorities disagree or litigation is pending.",
-    "not_addressed": "No rule in force addresses it.",
+    "not_addressed": "No rule in force addresses it (where a record of silence decides, that is a sourced finding).",
     "conflict": "Unresolved: rules of the same level disagree, and neither gives way.",
 }
 PRACTICE_WORDS = {
@@ -46,6 +47,8 @@ DOCTRINES = {
     "not require it, so lower-level law is free to restrict it, and does.",
     CONFLICT_ABOVE: "unresolved conflict above: rules of a higher level disagree, so no lower rule can decide.",
     LOCAL_PRACTICE: "more local practice: what the more local agency does governs, not the wider practice.",
+    LAW_SPEAKS: "the law speaks: this record finds the law silent, but another law rule decides the action, and "
+    "any law that speaks prevails over a record of silence.",
 }
 OPS = {
     "eq": "is",
@@ -113,6 +116,8 @@ def condition_items(vocab: Vocabulary, cond: Condition | None) -> list:
 
 def conclusion_words(vocab: Vocabulary, rule: Rule, c: Conclusion) -> str:
     action = vocab.actions[c.action].meaning.rstrip(".")
+    if rule.kind == "law" and c.value == "not_addressed":
+        return f"that the law says nothing (**not_addressed**, a sourced record of silence): {action} (`{c.action}`)"
     if rule.kind == "law":
         text = f"**{c.value}**"
         if c.protected:

@@ -20,7 +20,11 @@ def source_list(rules: list[Rule]) -> list[dict[str, Any]]:
     out = []
     for rule in rules:
         for s in rule.sources:
-            item = {"rule": rule.id, "cite": s.cite, "url": s.url}
+            item: dict[str, Any] = {"rule": rule.id, "cite": s.cite, "url": s.url, "authority": s.authority}
+            if s.body:
+                item["body"] = s.body
+            if s.issued:
+                item["issued"] = s.issued.isoformat()
             if s.quote:
                 item["quote"] = s.quote
             out.append(item)

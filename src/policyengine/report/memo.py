@@ -191,7 +191,7 @@ class _Memo:
     def conclusion(self, d: Decision, agency_words: str, place: str) -> str:
         rules = self.rb.by_id
         when = f"On {self.ev.date.isoformat()}, for the agency `{self.ev.agency}` ({agency_words}) in {place}"
-        if d.verdict == "not_addressed":
+        if d.verdict == "not_addressed" and not d.decided_by:
             return f"{when}, no rule in force addresses `{d.action}`."
         if d.verdict == "conflict":
             return (
@@ -204,7 +204,11 @@ class _Memo:
             for s in rules[rid].sources:
                 if s.cite not in cites:
                     cites.append(s.cite)
-        text = f"{when}, `{d.action}` is **{d.verdict}** under " + ", ".join(f"`{r}`" for r in d.decided_by)
+        if d.verdict == "not_addressed":
+            text = f"{when}, the law is silent on `{d.action}`, as the record(s) of silence "
+            text += ", ".join(f"`{r}`" for r in d.decided_by) + " find"
+        else:
+            text = f"{when}, `{d.action}` is **{d.verdict}** under " + ", ".join(f"`{r}`" for r in d.decided_by)
         text += f" ({'; '.join(cites)})."
         beaten = [x for x in d.defeated if x.by]
         if beaten:
@@ -224,6 +228,6 @@ def memo_docs(ev: Evaluation, rb: Rulebase, actions: list[str] | None = None) ->
         if actions is not None:
             if d.action in actions:
                 out.append(m.build(d))
-        elif d.verdict != "not_addressed" or d.practice != "unknown":
+        elif d.verdict != "not_addressed" or d.decided_by or d.practice != "unknown":
             out.append(m.build(d))
     return out
