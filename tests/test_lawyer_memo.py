@@ -17,6 +17,9 @@ ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "memo"
 DOC_RELEASE = ROOT / "scenarios" / "doc-release-detainer-no-warrant.yaml"
 
+# The golden memos fix the date of knowledge: the default (today) would date them.
+KNOWN_ON = "2026-11-29"
+
 CASES = [
     ("doc-release-detainer-no-warrant", "hold_beyond_release", "markdown"),
     ("doc-release-detainer-no-warrant", "hold_beyond_release", "html"),
@@ -36,7 +39,7 @@ def explain(capsys, scenario: Path, *args: str) -> str:
 @pytest.mark.parametrize("scenario,action,fmt", CASES, ids=["-".join(c) for c in CASES])
 def test_memo_matches_golden(scenario, action, fmt, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
-    out = explain(capsys, Path("scenarios") / f"{scenario}.yaml", "--action", action, "--format", fmt)
+    out = explain(capsys, Path("scenarios") / f"{scenario}.yaml", "--action", action, "--format", fmt, "--known-on", KNOWN_ON)
     golden = GOLDEN / f"{scenario}.{action}.{'md' if fmt == 'markdown' else 'html'}"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.parent.mkdir(parents=True, exist_ok=True)
