@@ -34,7 +34,7 @@ def test_a_venv_built_by_this_interpreter_is_kept(tmp_path):
 
 def test_a_venv_built_by_another_version_or_installation_is_rebuilt(tmp_path):
     venv = tmp_path / ".venv"
-    _cfg(venv, "3.13.0", str(Path(sys.executable).resolve()))
+    _cfg(venv, "3.9.99", str(Path(sys.executable).resolve()))  # a version that is not this one
     assert not _dev(venv)._built_by_this_python()
     _cfg(venv, platform.python_version(), "/opt/another/python3")
     assert not _dev(venv)._built_by_this_python()
