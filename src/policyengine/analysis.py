@@ -32,7 +32,7 @@ from policyengine.compile import CompiledRule
 from policyengine.engine import ReferenceEngine
 from policyengine.errors import InputError, Problem
 from policyengine.facts import registry_facts
-from policyengine.load import Document, load_yaml, yaml_files
+from policyengine.load import Document, display_name, load_yaml, yaml_files
 from policyengine.model import LEVEL_RANK, AllOf, AnyOf, Condition, Rule, Scenario, ScenarioHead, Test
 from policyengine.pipeline import REGISTRY_FILE, VOCABULARY_FILE, Rulebase, evaluate
 from policyengine.review import written_rules
@@ -49,6 +49,12 @@ CODES: dict[str, tuple[str, str]] = {
     "PE105": (ERROR, "unknown or inconsistent jurisdiction"),
     "PE106": (ERROR, "rule id used twice"),
     "PE107": (ERROR, "vocabulary or registry is invalid"),
+    "PE108": (ERROR, "not a regular file inside the directory"),
+    "PE109": (ERROR, "file too large"),
+    "PE110": (ERROR, "not UTF-8 text, or a control character"),
+    "PE111": (ERROR, "YAML anchor, alias or nesting not allowed"),
+    "PE112": (ERROR, "registry counties differ from the Census list"),
+    "PE113": (ERROR, "vocabulary default of the wrong type"),
     "PE201": (ERROR, "rule without a complete source"),
     "PE202": (WARNING, "rule without any quoted source"),
     "PE203": (WARNING, "required or prohibited rests only on news, advocacy or officials' words"),
@@ -111,6 +117,7 @@ class Report:
     root: str
     findings: list[Finding] = field(default_factory=list)
     rules_checked: int = 0
+    bad_input: bool = False  # the rule files could not be loaded (what `run` rejects with exit 2)
 
     def sorted(self) -> list[Finding]:
         rank = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -146,14 +153,7 @@ def code_for(problem: Problem) -> str:
 
 
 def _findings(problems: list[Problem], code: str | None = None) -> list[Finding]:
-    return [Finding(code or code_for(p), p.file, p.line, p.message) for p in problems]
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    return [Finding(p.code or code or code_for(p), p.file, p.line, p.message) for p in problems]
 
 
 @dataclass
@@ -170,8 +170,8 @@ def _load(root: Path) -> _Loaded:
     special[REGISTRY_FILE] = [f for f in files if f.name == REGISTRY_FILE]
     for name, found in special.items():
         if len(found) != 1:
-            raise InputError.at(_display(root), None, f"expected exactly one {name}, found {len(found)}")
-    docs = {f: load_yaml(f, display=_display(f)) for f in files}
+            raise InputError.at(display_name(root), None, f"expected exactly one {name}, found {len(found)}")
+    docs = {f: load_yaml(f, display=display_name(f)) for f in files}
     findings: list[Finding] = []
     try:
         vocab = check_vocabulary(docs[special[VOCABULARY_FILE][0]])
@@ -203,9 +203,10 @@ def analyse(root: str | Path | None = None, explore: bool = True) -> Report:
     if not root.is_dir():
         raise InputError.at(str(root), None, "rules directory not found")
     loaded = _load(root)
-    report = Report(_display(root), list(loaded.findings))
+    report = Report(display_name(root), list(loaded.findings))
     rb = loaded.rulebase
     if rb is None:
+        report.bad_input = True
         return report
     report.rules_checked = len(rb.rules)
     report.findings += _structure(rb, loaded.docs)
@@ -346,7 +347,7 @@ def _review(rb: Rulebase, docs: list[Document]) -> list[Finding]:
 
 def _gaps(rb: Rulebase, docs: list[Document]) -> list[Finding]:
     vocab_file = _vocabulary_path(rb)
-    vocab_doc = load_yaml(vocab_file, display=_display(vocab_file))
+    vocab_doc = load_yaml(vocab_file, display=display_name(vocab_file))
     agencies = list(rb.vocabulary.facts["agency"].values or {})
     out = []
     for action in rb.actions:

@@ -7,7 +7,9 @@ their file and line and raised together as one InputError.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -64,6 +66,8 @@ def _describe(err: dict, loc: tuple) -> str:
         return f"{where}: every rule needs at least one source (cite and url)"
     got = err.get("input")
     shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+    if len(shown) > 80:  # a pasted page or a generated value: the line number finds it
+        shown = shown[:60] + f"... ({len(shown)} characters)"
     return f"{where}: {err['msg'].rstrip('.')} (got {shown})"
 
 
@@ -99,12 +103,91 @@ def check_vocabulary(doc: Document) -> Vocabulary:
             problems.append(Problem(doc.file, where, f"fact '{name}' needs a default or required"))
         if spec.default is not None and spec.values and spec.default not in spec.values:
             problems.append(Problem(doc.file, where, f"default of '{name}' is not one of its values"))
+        if spec.default is not None and not _has_type(spec.default, spec.type):
+            problems.append(
+                Problem(
+                    doc.file,
+                    doc.line(("facts", name, "default")),
+                    f"default of '{name}' is {spec.default!r}, not a {spec.type} value",
+                    WRONG_DEFAULT_TYPE,
+                )
+            )
     if problems:
         raise InputError(problems)
     return vocab
 
 
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {"boolean": (bool,), "integer": (int,), "date": (dt.date,), "enum": (str,)}
+
+
+def _has_type(value: Any, fact_type: str) -> bool:
+    """Whether a vocabulary default is a value of its fact's type (true is no integer)."""
+    if isinstance(value, bool) and fact_type != "boolean":
+        return False
+    return isinstance(value, _PYTHON_TYPES[fact_type])
+
+
 # ------------------------------------------------------------------ registry
+
+WRONG_DEFAULT_TYPE = "PE113"
+NOT_THE_CENSUS_COUNTIES = "PE112"
+FICTIONAL_FIPS = 900  # a fictional test registry's county codes start here (27900 ...)
+
+
+@functools.cache
+def census_counties() -> dict[str, str]:
+    """Minnesota's counties as the Census Bureau lists them (2020), name -> five-digit FIPS.
+
+    The list ships with the `addfips` package (data/counties_2020.csv), a maintained copy of
+    the Census county file, so the registry is checked against a source other than itself.
+    """
+    from importlib.resources import files
+
+    lines = files("addfips").joinpath("data/counties_2020.csv").read_text(encoding="utf-8").splitlines()
+    out = {}
+    for row in csv.DictReader([lines[0], *(line for line in lines if line.startswith("27,"))]):
+        if row["statefp"] == "27":
+            out[row["name"].removesuffix(" County")] = row["statefp"] + row["countyfp"]
+    return out
+
+
+def _census_problems(doc: Document, registry: Registry) -> list[Problem]:
+    """Where the registry's counties differ from the Census list (nothing dropped, nothing invented)."""
+    problems = []
+    if registry.fictional:
+        for i, county in enumerate(registry.counties):
+            if int(county.fips[2:]) < FICTIONAL_FIPS:
+                problems.append(
+                    Problem(
+                        doc.file,
+                        doc.line(("counties", i, "fips")),
+                        f"a fictional registry uses FIPS codes from 27{FICTIONAL_FIPS} up, not {county.fips}",
+                        NOT_THE_CENSUS_COUNTIES,
+                    )
+                )
+        return problems
+    census = census_counties()
+    listed = {c.name for c in registry.counties}
+    for i, county in enumerate(registry.counties):
+        if county.name not in census:
+            message = f"'{county.name}' is not a Minnesota county in the Census list"
+        elif census[county.name] != county.fips:
+            message = f"{county.name} County has FIPS {census[county.name]} in the Census list, not {county.fips}"
+        else:
+            continue
+        problems.append(Problem(doc.file, doc.line(("counties", i)), message, NOT_THE_CENSUS_COUNTIES))
+    missing = [name for name in census if name not in listed]
+    if missing:
+        problems.append(
+            Problem(
+                doc.file,
+                doc.line(("counties",)),
+                f"the registry lists {len(registry.counties)} counties; missing from the Census list's "
+                f"{len(census)}: {', '.join(missing)}",
+                NOT_THE_CENSUS_COUNTIES,
+            )
+        )
+    return problems
 
 
 def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
@@ -119,6 +202,7 @@ def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
                     Problem(doc.file, doc.line(("counties", i, key)), f"county {key} '{value}' listed twice")
                 )
             names[(key, value)] = i
+    problems += _census_problems(doc, registry)
     counties = {c.name for c in registry.counties}
     for i, city in enumerate(registry.cities):
         if city.county not in counties:

@@ -13,6 +13,7 @@ class Problem:
     file: str
     line: int | None
     message: str
+    code: str | None = None  # PEnnn (docs/errors/PEnnn.md) where the problem is raised with one
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -27,8 +28,8 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
     @classmethod
-    def at(cls, file: str | Path, line: int | None, message: str) -> InputError:
-        return cls([Problem(str(file), line, message)])
+    def at(cls, file: str | Path, line: int | None, message: str, code: str | None = None) -> InputError:
+        return cls([Problem(str(file), line, message, code)])
 
 
 class EngineError(Exception):

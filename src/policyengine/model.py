@@ -184,6 +184,9 @@ class Agreement(Strict):
 
 
 class Registry(Strict):
+    # A test registry of invented counties (FIPS 27900 and up) is marked `fictional: true`; every
+    # other registry must list exactly the Census Bureau's Minnesota counties (check.check_registry).
+    fictional: bool = False
     counties: list[County] = Field(min_length=1)
     cities: list[City] = []
     agreements: list[Agreement] = []

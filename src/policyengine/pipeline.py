@@ -23,7 +23,7 @@ from policyengine.compile import Program, compile_rules
 from policyengine.engine import Engine, Firing, get_engine
 from policyengine.errors import InputError, Problem
 from policyengine.facts import fact_record
-from policyengine.load import load_yaml, yaml_files
+from policyengine.load import display_name, load_yaml, yaml_files
 from policyengine.model import Registry, Rule, Scenario, Vocabulary
 from policyengine.resolve import Decision, resolve
 
@@ -57,13 +57,6 @@ class Rulebase:
         return [c.name for c in self.registry.counties]
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def load_rulebase(root: str | Path | None = None) -> Rulebase:
     """Load and check every file of a rules directory (default: the bundled rules)."""
     root = Path(root) if root is not None else bundled.rules_dir()
@@ -74,7 +67,7 @@ def load_rulebase(root: str | Path | None = None) -> Rulebase:
     registry_files = [f for f in files if f.name == REGISTRY_FILE]
     for name, found in ((VOCABULARY_FILE, vocab_files), (REGISTRY_FILE, registry_files)):
         if len(found) != 1:
-            raise InputError.at(_display(root), None, f"expected exactly one {name}, found {len(found)}")
+            raise InputError.at(display_name(root), None, f"expected exactly one {name}, found {len(found)}")
     vocabulary = check_vocabulary(_load(vocab_files[0]))
     registry = check_registry(_load(registry_files[0]), vocabulary)
     problems: list[Problem] = []
@@ -94,7 +87,7 @@ def load_rulebase(root: str | Path | None = None) -> Rulebase:
 
 def _load(path: Path):
     """Load a YAML file, naming it as the user would (relative to the working directory)."""
-    return load_yaml(path, display=_display(path))
+    return load_yaml(path, display=display_name(path))
 
 
 def scenario_files(paths: list[str | Path]) -> list[Path]:

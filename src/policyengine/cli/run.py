@@ -67,6 +67,13 @@ def main(args: argparse.Namespace) -> int:
     scenarios = load_scenarios(paths, rulebase)
     if args.county is not None:
         return _run_counties(args, rulebase, engine, scenarios)
+    skipped = sum(bool(s.head.expect) for s in scenarios) if args.as_of is not None else 0
+    if skipped:
+        print(
+            f"policyengine: --as-of {args.as_of}: expectations of {skipped} scenario(s) not checked "
+            "(they are written for each scenario's own date)",
+            file=sys.stderr,
+        )
     results, failed = [], 0
     for scenario in scenarios:
         ev = evaluate(scenario, rulebase, engine, as_of=args.as_of, known_on=args.known_on)
