@@ -50,6 +50,11 @@ class Place:
             return f"City of {self.name}"
         return self.name
 
+    @property
+    def short(self) -> str:
+        """A name for narrow tables: the county's name, `DOC`, or the city's name marked as a city."""
+        return {"county": self.name, "doc": "DOC", "city": f"{self.name} (city)"}.get(self.kind, self.name)
+
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
