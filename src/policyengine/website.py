@@ -20,7 +20,7 @@ from policyengine import bundled
 from policyengine.engine import Engine, get_engine
 from policyengine.model import Agreement, Rule
 from policyengine.pipeline import Rulebase, evaluate, load_scenarios, scenario_files
-from policyengine.report.blocks import Doc, body_html, toc_html
+from policyengine.report.blocks import Doc, body_html, split_intro, toc_html
 from policyengine.report.html import TEMPLATES, render_page
 from policyengine.report.map import COLOURS, geometry, render_map_svg, tooltip
 from policyengine.report.matrix import legend_lines, matrix_data
@@ -208,12 +208,14 @@ def build_site(rb: Rulebase, out: Path, engine: Engine | None = None, today: dt.
 
     # the rule book and a page per rule
     book = rulebook(rb)
+    head, rest = split_intro(book)  # the title and the counts, then the contents
     page(
         "rules/index.html",
         "document.html",
         title=book.title,
+        intro=_markup(body_html(head)),
         toc=_markup(toc_html(book)),
-        body=_markup(body_html(book)),
+        body=_markup(body_html(rest)),
     )
     for rule in rb.rules:
         doc = Doc(rule.title, rule_blocks(rb, rule))
@@ -233,7 +235,7 @@ def build_site(rb: Rulebase, out: Path, engine: Engine | None = None, today: dt.
         for memo in memo_docs(ev, rb):
             doc.add(*memo.blocks)
         body = _markup(body_html(doc))
-        page(f"memos/{s.id}.html", "document.html", title=f"Memo: {s.head.title}", toc=None, body=body)
+        page(f"memos/{s.id}.html", "document.html", title=f"Memo: {s.head.title}", intro=None, toc=None, body=body)
         memos.append({"id": s.id, "title": s.head.title, "date": s.head.date.isoformat()})
     page("memos/index.html", "memos.html", memos=sorted(memos, key=lambda m: m["id"]))
     return SiteStats(pages, len(places), len(rb.rules), len(memos), len(dates))

@@ -130,6 +130,12 @@ def body_html(doc: Doc) -> str:
     return "\n".join(out) + "\n"
 
 
+def split_intro(doc: Doc) -> tuple[Doc, Doc]:
+    """(the blocks before the first level-2 heading, the rest): where a table of contents goes."""
+    first = next((i for i, b in enumerate(doc.blocks) if isinstance(b, Heading) and b.level == 2), len(doc.blocks))
+    return Doc(doc.title, doc.blocks[:first]), Doc(doc.title, doc.blocks[first:])
+
+
 def toc_html(doc: Doc, href: str = "#{anchor}") -> str:
     """A table of contents of the anchored level-2 and level-3 headings, nested."""
     out = ['<nav class="toc" aria-label="Contents"><ul>']
@@ -174,9 +180,11 @@ def to_html(doc: Doc, toc: bool = False) -> str:
         '<p class="banner" role="note"><strong>Draft, unreviewed; not legal advice.</strong></p>',
         "<main>",
     ]
+    intro, rest = split_intro(doc) if toc else (Doc(doc.title), doc)
+    out += [body_html(intro)] if intro.blocks else []
     if toc:
         out.append(toc_html(doc))
-    out += [body_html(doc), "</main>", "</body>", "</html>"]
+    out += [body_html(rest), "</main>", "</body>", "</html>"]
     return "\n".join(out) + "\n"
 
 
