@@ -86,4 +86,6 @@ def test_remembered_cases_give_the_same_decisions_as_fresh_evaluations(rulebase)
     for place in places:
         for day in days:
             fresh = evaluate(scenario, rulebase, as_of=day, county=place.county, city=place.city, agency=place.agency)
-            assert result.evaluations[(scenario.id, place.key, day)].decisions == fresh.decisions, (place.key, day)
+            remembered = result.evaluations[(scenario.id, place.key, day)]
+            assert remembered.decisions == fresh.decisions, (place.key, day)
+            assert remembered.firing.facts == fresh.firing.facts, (place.key, day)  # a trace shows its own facts

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from policyengine.engine import Engine, Firing, get_engine
@@ -233,9 +233,12 @@ class Cases:
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = run()
-        else:
-            self.hits += 1
-        return found
+            return found
+        self.hits += 1
+        firing, decisions = found
+        # same rules fired, same decisions; but the facts a trace or memo shows are this record's own
+        facts = {**record, **{fact: firing.facts[fact] for fact in firing.derived}}
+        return replace(firing, facts=facts), decisions
 
 
 # ------------------------------------------------------------------------- sweep
