@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import venv
@@ -88,6 +89,19 @@ def say_engine(python: Path) -> None:
         )
 
 
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's Chromium; install it when missing and running as root
+    (CI runs as root). Elsewhere the tests say what is missing (and fail when CI is set)."""
+    if shutil.which("chromium") or not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    print("dev.py: installing chromium for the browser tests (apt-get) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for step in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+        if subprocess.run(step, env=env, stdout=subprocess.DEVNULL).returncode != 0:
+            print(f"dev.py: '{' '.join(step)}' failed; the browser tests will say so", flush=True)
+            return
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"run", "test"}:
         print(__doc__)
@@ -100,6 +114,7 @@ def main(argv: list[str]) -> int:
         args = rest or ["scenarios"]
         cmd = [str(python), "-m", "policyengine", "run", *args]
     else:
+        ensure_chromium()
         cmd = [str(python), "-m", "pytest", *rest]
     return subprocess.run(cmd).returncode
 

@@ -44,9 +44,11 @@ def test_rule_entry_has_conclusion_conditions_dates_sources_and_review(capsys):
 def test_county_filter_and_html(capsys):
     out = rulebook(capsys, "--jurisdiction", "Hennepin", "--format", "html")
     assert out.startswith("<!DOCTYPE html>")
-    assert "<h2>Hennepin County</h2>" in out
+    assert '<h2 id="section-hennepin-county">Hennepin County</h2>' in out
+    anchor = "mn.county.hennepin.no-detainer-hold"
+    assert f'<h3 id="{anchor}">' in out and f'href="#{anchor}"' in out  # an anchor per rule, and contents
     assert "Applies only in Hennepin County" in out
-    assert "<h2>State of Minnesota</h2>" not in out
+    assert ">State of Minnesota</h2>" not in out
 
 
 def test_unknown_jurisdiction_is_an_error(capsys):

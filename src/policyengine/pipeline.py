@@ -7,9 +7,11 @@ load -> model -> check -> compile -> engine -> resolve; reporting is separate
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any, Protocol
 
 from policyengine import bundled
 from policyengine.check import (
@@ -118,6 +120,18 @@ def load_scenarios(paths: list[str | Path], rulebase: Rulebase) -> list[Scenario
     return scenarios
 
 
+class CaseMemo(Protocol):
+    """Remembers answers by case: see `sweep.Cases`."""
+
+    def get(
+        self,
+        record: dict[str, Any],
+        day: dt.date,
+        known: dt.date,
+        run: Callable[[], tuple[Firing, list[Decision]]],
+    ) -> tuple[Firing, list[Decision]]: ...
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """One scenario evaluated: the facts used, what fired, and the decisions."""
@@ -142,20 +156,35 @@ def evaluate(
     as_of: dt.date | None = None,
     county: str | None = None,
     known_on: dt.date | None = None,
+    city: str | None = None,
+    agency: str | None = None,
+    cases: CaseMemo | None = None,
 ) -> Evaluation:
-    """Evaluate one scenario; `as_of` replaces its date, `county` its county.
+    """Evaluate one scenario; `as_of` replaces its date, `county` its county (and clears its
+    city), `city` its city, `agency` its agency.
 
     `known_on` is the day whose knowledge of the law is applied (rules declared later are set
-    aside); default: the scenario's own `known_on`, else today."""
+    aside); default: the scenario's own `known_on`, else today. `cases` (a `sweep.Cases`) reuses
+    the answer of an earlier evaluation of the same case (same tested facts, same interval, same
+    date of knowledge)."""
     engine = engine or get_engine()
     facts = dict(scenario.facts)
     if county is not None:
         facts["place.county"] = county
         facts["place.city"] = "none"
+    if city is not None:
+        facts["place.city"] = city
+    if agency is not None:
+        facts["agency"] = agency
     scenario_used = Scenario(scenario.head, facts, scenario.file)
     record = fact_record(scenario_used, rulebase.vocabulary, rulebase.registry, as_of)
-    firing = engine.run(rulebase.program, record)
     day = as_of or scenario.head.date
     known = known_on or scenario.head.known_on or dt.date.today()
-    decisions = resolve(firing, rulebase.by_id, rulebase.actions, day, record["agency"], known)
+    run_engine = engine
+
+    def run() -> tuple[Firing, list[Decision]]:
+        firing = run_engine.run(rulebase.program, record)
+        return firing, resolve(firing, rulebase.by_id, rulebase.actions, day, record["agency"], known)
+
+    firing, decisions = cases.get(record, day, known, run) if cases is not None else run()
     return Evaluation(scenario_used, day, record["place.county"], record["agency"], firing, decisions, known)

@@ -32,6 +32,11 @@ def section_of(rule: Rule) -> tuple[int, str]:
     return 4, f"City of {j.city}"
 
 
+def section_anchor(heading: str) -> str:
+    """A stable anchor for a rule book section: `section-` and the heading in lower case."""
+    return "section-" + "-".join("".join(c if c.isalnum() else " " for c in heading.lower()).split())
+
+
 def _wanted(rule: Rule, wanted: str | None) -> bool:
     if not wanted:
         return True
@@ -56,7 +61,7 @@ def _agencies(rb: Rulebase, rule: Rule) -> str:
 
 def rule_blocks(rb: Rulebase, rule: Rule) -> list:
     vocab = rb.vocabulary
-    out: list = [Heading(3, rule.title)]
+    out: list = [Heading(3, rule.title, anchor=rule.id)]
     facts = [f"Id: `{rule.id}` ({rule.kind}); file {rule.file}, line {rule.line}"]
     if rule.kind == "definition":
         facts.append("Defines: " + "; ".join(f"{fact_words(vocab, f)} is true" for f in rule.derives))
@@ -111,7 +116,7 @@ def rulebook(rb: Rulebase, jurisdiction: str | None = None) -> Doc:
         )
     )
     for key in sorted(sections):
-        doc.add(Heading(2, key[1]))
+        doc.add(Heading(2, key[1], anchor=section_anchor(key[1])))
         for rule in sorted(sections[key], key=lambda r: (r.kind != "law", r.id)):
             doc.add(*rule_blocks(rb, rule))
     return doc

@@ -11,12 +11,17 @@ import sys
 
 from policyengine import __version__
 from policyengine.cli import check as check_command
+from policyengine.cli import diff as diff_command
 from policyengine.cli import explain as explain_command
+from policyengine.cli import map as map_command
+from policyengine.cli import matrix as matrix_command
 from policyengine.cli import review as review_command
 from policyengine.cli import rules as rules_command
 from policyengine.cli import run as run_command
 from policyengine.cli import schema as schema_command
+from policyengine.cli import site as site_command
 from policyengine.cli import test as test_command
+from policyengine.cli import timeline as timeline_command
 from policyengine.errors import EngineError, InputError
 
 COMMANDS = [
@@ -27,6 +32,11 @@ COMMANDS = [
     review_command,
     rules_command,
     schema_command,
+    matrix_command,
+    map_command,
+    timeline_command,
+    diff_command,
+    site_command,
 ]
 
 

@@ -8,7 +8,7 @@ import sys
 from policyengine.cli.options import add_rules_option
 from policyengine.errors import InputError
 from policyengine.pipeline import load_rulebase
-from policyengine.report.blocks import RENDER
+from policyengine.report.blocks import RENDER, to_html
 from policyengine.rulebook import rulebook
 
 
@@ -30,5 +30,5 @@ def main(args: argparse.Namespace) -> int:
     doc = rulebook(rulebase, args.jurisdiction)
     if args.jurisdiction and not any(True for _ in doc.blocks[2:]):
         raise InputError.at("rules", None, f"no rules for jurisdiction '{args.jurisdiction}'")
-    sys.stdout.write(RENDER[args.format](doc))
+    sys.stdout.write(to_html(doc, toc=True) if args.format == "html" else RENDER[args.format](doc))
     return 0

@@ -40,7 +40,12 @@ def register(sub) -> None:
         "--as-of", type=_date, metavar="DATE", help="evaluate the law as of this date instead of the scenario's"
     )
     add_known_on_option(p)
-    p.add_argument("--format", choices=sorted(RENDERERS), default="table")
+    p.add_argument(
+        "--format",
+        choices=sorted([*RENDERERS, "csv"]),
+        default="table",
+        help="csv: with --county, one row per county and action",
+    )
     p.add_argument("--explain", action="store_true", help="add the trace: facts matched, rules fired and defeated")
     add_engine_option(p)
     p.add_argument(
@@ -52,8 +57,8 @@ def register(sub) -> None:
         "--action",
         action="append",
         metavar="ACTION",
-        help="with --county all: the actions to show (default: hold_beyond_release, "
-        "notify_release, transfer_at_release); repeat for more",
+        help="with --county: the actions to show, in every format (default for --county all: "
+        "hold_beyond_release, notify_release, transfer_at_release); repeat for more",
     )
     p.set_defaults(handler=main)
 
@@ -74,6 +79,8 @@ def main(args: argparse.Namespace) -> int:
             "(they are written for each scenario's own date)",
             file=sys.stderr,
         )
+    if args.format == "csv":
+        raise InputError([Problem("--format", None, "csv needs --county (one row per county and action)")])
     results, failed = [], 0
     for scenario in scenarios:
         ev = evaluate(scenario, rulebase, engine, as_of=args.as_of, known_on=args.known_on)
@@ -94,31 +101,38 @@ DEFAULT_COUNTY_ACTIONS = ["hold_beyond_release", "notify_release", "transfer_at_
 
 
 def _run_counties(args, rulebase, engine, scenarios) -> int:
-    """Each scenario once per county (or in one named county); expectations are not checked."""
-    if args.county == "all":
-        counties = rulebase.counties
-    elif args.county in rulebase.counties:
-        counties = [args.county]
-    else:
-        raise InputError([Problem("--county", None, f"'{args.county}' is not a Minnesota county in the registry")])
-    actions = args.action or DEFAULT_COUNTY_ACTIONS
-    unknown = [a for a in actions if a not in rulebase.actions]
+    """Each scenario once per county (or in one named county), through one sweep per scenario;
+    expectations are not checked. `--action` limits the actions shown in every format."""
+    from policyengine.report.trace import trace_dict
+    from policyengine.sweep import county_places, sweep
+
+    places = county_places(rulebase)
+    if args.county != "all":
+        places = [p for p in places if p.name == args.county]
+        if not places:
+            raise InputError([Problem("--county", None, f"'{args.county}' is not a Minnesota county in the registry")])
+    actions = args.action or (DEFAULT_COUNTY_ACTIONS if len(places) > 1 else None)
+    unknown = [a for a in actions or [] if a not in rulebase.actions]
     if unknown:
         raise InputError([Problem("--action", None, f"'{unknown[0]}' is not an action in the vocabulary")])
-    fips = {c.name: c.fips for c in rulebase.registry.counties}
     out = []
     for scenario in scenarios:
+        day = args.as_of or scenario.head.date
+        result = sweep(rulebase, [scenario], places, [day], engine, known_on=args.known_on)
         results = []
-        for county in counties:
-            ev = evaluate(scenario, rulebase, engine, args.as_of, county, args.known_on)
-            result = evaluation_dict(ev, rulebase, args.explain)
-            result["jurisdiction"]["fips"] = fips[county]
-            results.append(result)
+        for place in places:
+            cell = dict(result.result(scenario, place, day))
+            cell.pop("place", None)
+            if actions:
+                cell["decisions"] = [d for d in cell["decisions"] if d["action"] in actions]
+            if args.explain:
+                cell["trace"] = trace_dict(result.evaluations[(scenario.id, place.key, day)], rulebase)
+            results.append(cell)
         if args.format == "json":
-            out.append(RENDERERS["json"](results if len(counties) > 1 else results[:1]))
-        elif len(counties) == 1:
+            out.append(RENDERERS["json"](results if len(places) > 1 else results[:1]))
+        elif len(places) == 1 and args.format != "csv":
             out.append(RENDERERS[args.format](results))
         else:
-            out.append(render_county_table(results, actions, args.format))
-    sys.stdout.write("\n".join(out))
+            out.append(render_county_table(results, actions or rulebase.actions, args.format))
+    sys.stdout.write("\n".join(out) if args.format != "csv" else "".join(out))
     return 0
