@@ -35,7 +35,8 @@ COMMANDS: list[Command] = [
     Command("explain", "policyengine.cli.explain", "write an explanation memo per action for a scenario"),
     Command("review", "policyengine.cli.review", "list rules by review status, or stamp a review"),
     Command("rules", "policyengine.cli.rules", "print the rule book"),
-    Command("schema", "policyengine.cli.schema", "write JSON Schemas for rule and scenario files"),
+    Command("schema", "policyengine.cli.schema", "print or write JSON Schemas for rule and scenario files"),
+    Command("serve", "policyengine.cli.serve", "serve the HTTP API (read-only; OpenAPI docs at /docs)"),
 ]
 
 DESCRIPTION = (

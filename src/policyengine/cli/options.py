@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 
 
 def add_rules_option(p: argparse.ArgumentParser) -> None:
@@ -15,4 +16,18 @@ def add_engine_option(p: argparse.ArgumentParser) -> None:
         choices=["durable", "reference"],
         default=None,
         help="rule engine (default: durable_rules where it imports)",
+    )
+
+
+def iso_date(text: str) -> dt.date:
+    """An argparse type: a calendar date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def add_as_of_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as-of", type=iso_date, metavar="DATE", help="evaluate the law as of this date instead of the scenario's"
     )
