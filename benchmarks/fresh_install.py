@@ -68,7 +68,7 @@ def main() -> int:
         comments = run([str(py), "-c", code], cwd=project)
         n, bad, root = comments.stdout.split(maxsplit=2)
         print(f"$schema comments in the installed package: {n}, unresolved: {bad} (under {root.strip()})")
-        version = run([str(work / "venv" / "bin" / "policyengine", "--version")])
+        version = run([str(work / "venv" / "bin" / "policyengine"), "--version"])
         print(f"policyengine --version: {version.stdout.strip()} (exit {version.returncode})")
         ok = test.returncode == 0 and items and not durable and bad == "0" and version.returncode == 0
     print("fresh install: OK" if ok else "fresh install: FAILED")

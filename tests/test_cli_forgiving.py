@@ -116,3 +116,10 @@ def test_jsonl_is_one_object_a_line(capsys):
     rows = [json.loads(line) for line in lines]
     assert {r["jurisdiction"]["county"] for r in rows} >= {"Hennepin", "Aitkin", "Wright"}
     assert all([d["action"] for d in r["decisions"]] == ["hold_beyond_release"] for r in rows)
+
+
+def test_rules_jurisdiction_in_any_case_and_a_suggestion(capsys):
+    assert main(["rules", "--jurisdiction", "RAMSEY county"]) == 0
+    assert "## Ramsey County" in capsys.readouterr().out
+    assert main(["rules", "--jurisdiction", "Henepin"]) == 2
+    assert "no rules for jurisdiction 'Henepin' (did you mean 'Hennepin'?)" in capsys.readouterr().err

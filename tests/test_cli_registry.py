@@ -47,3 +47,14 @@ def test_version_imports_no_command_and_a_command_imports_only_its_own():
     assert "policyengine.cli.rules" in loaded
     assert not {"policyengine.cli.run", "policyengine.cli.test", "policyengine.cli.check"} & loaded
     assert "durable" not in " ".join(loaded)
+
+
+def test_completion_scripts_name_every_command_and_option(capsys):
+    assert main(["completion", "bash"]) == 0
+    script = capsys.readouterr().out
+    subcommands = next(line for line in script.splitlines() if line.startswith("_shtab_policyengine_subparsers="))
+    assert subcommands == "_shtab_policyengine_subparsers=(" + " ".join(c.name for c in COMMANDS) + ")"
+    assert "_shtab_policyengine_run_option_strings=(" in script and "--county" in script and "--as-of" in script
+    assert "_shtab_policyengine_run___rules_COMPGEN=_shtab_compgen_dirs" in script
+    assert main(["completion", "zsh"]) == 0
+    assert "#compdef policyengine" in capsys.readouterr().out

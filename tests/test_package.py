@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import re
+import subprocess
+import sys
 import types
 import warnings
 from pathlib import Path
@@ -86,3 +88,26 @@ def test_schema_writes_only_where_told(tmp_path, monkeypatch, capsys):
     assert list(tmp_path.iterdir()) == []
     assert main(["schema", "--out", "here"]) == 0
     assert sorted(p.name for p in (tmp_path / "here").iterdir()) == ["rules.schema.json", "scenario.schema.json"]
+
+
+def _command(tmp_path: Path, *argv: str, shadow: bool) -> subprocess.CompletedProcess:
+    """The `policyengine` console script's code, optionally with another `policyengine` first on the path."""
+    other = tmp_path / "other"
+    (other / "policyengine").mkdir(parents=True, exist_ok=True)
+    (other / "policyengine" / "__init__.py").write_text('"""An unrelated package with the same import name."""\n')
+    path = [str(other)] if shadow else []
+    code = (
+        f"import sys; sys.path[:0] = {path!r}; sys.argv = ['policyengine', *{list(argv)!r}]\n"
+        "import mn_ice_policyengine; sys.exit(mn_ice_policyengine.main())"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_the_command_says_clearly_when_another_policyengine_is_imported(tmp_path):
+    ok = _command(tmp_path, "--version", shadow=False)
+    assert (ok.returncode, ok.stdout) == (0, "policyengine 0.1.0\n")
+    wrong = _command(tmp_path, "--version", shadow=True)
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    assert "the module 'policyengine' found here is not mn-ice-policyengine" in wrong.stderr
+    assert str(tmp_path / "other" / "policyengine") in wrong.stderr
+    assert "pip uninstall policyengine" in wrong.stderr

@@ -37,6 +37,7 @@ COMMANDS: list[Command] = [
     Command("rules", "policyengine.cli.rules", "print the rule book"),
     Command("schema", "policyengine.cli.schema", "print or write JSON Schemas for rule and scenario files"),
     Command("serve", "policyengine.cli.serve", "serve the HTTP API (read-only; OpenAPI docs at /docs)"),
+    Command("completion", "policyengine.cli.completion", "print a shell completion script (bash, zsh, tcsh)"),
 ]
 
 DESCRIPTION = (
