@@ -17,7 +17,7 @@ def _words(items: list) -> list[Any]:
     for item in items:
         if isinstance(item, tuple):
             text, nested = item
-            out.append({"text": text, "items": _words(getattr(nested, "items", nested))})
+            out.append({"text": text, "items": _words(list(nested))})
         else:
             out.append(item)
     return out
