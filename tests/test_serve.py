@@ -291,3 +291,11 @@ def test_a_real_uvicorn_answers_and_survives_every_malformed_request(capsys):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_without_the_extra_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the 'serve' extra were not installed
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "serve needs the 'serve' extra (uvicorn is not installed)" in err
+    assert "pip install 'mn-ice-policyengine[serve]'" in err
