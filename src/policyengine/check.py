@@ -34,6 +34,7 @@ from policyengine.model import (
     Test,
     Vocabulary,
 )
+from policyengine.names import did_you_mean
 
 LAW_VERDICTS = ("required", "permitted", "prohibited", "contested")
 PRACTICES = ("does", "does_not")
@@ -250,6 +251,9 @@ def check_value(vocab: Vocabulary, registry: Registry, fact: str, value: Any) ->
         return None if ok else f"'{fact}' takes a date (YYYY-MM-DD), not {value!r}"
     allowed = allowed_values(vocab, registry, fact) or []
     if value not in allowed:
+        hint = did_you_mean(value, allowed)
+        if hint:
+            return f"'{value}' is not an allowed value of '{fact}'{hint}"
         shown = ", ".join(map(str, allowed[:12])) + (", ..." if len(allowed) > 12 else "")
         return f"'{value}' is not an allowed value of '{fact}' (allowed: {shown})"
     return None
@@ -299,7 +303,8 @@ class _RuleChecker:
     def _rule(self, raw: RawRule, j, at: Path_) -> Rule | None:
         for i, agency in enumerate(raw.binds):
             if agency not in self.agencies:
-                self.problem((*at, "binds", i), f"'{agency}' is not an agency (allowed: {', '.join(self.agencies)})")
+                hint = did_you_mean(agency, self.agencies) or f" (allowed: {', '.join(self.agencies)})"
+                self.problem((*at, "binds", i), f"'{agency}' is not an agency{hint}")
         if raw.kind != "definition" and not raw.binds:
             self.problem((*at, "id"), f"rule '{raw.id}' must say whom it binds ('binds: [...]')")
         if raw.in_force.until is not None and raw.in_force.until <= raw.in_force.start:
@@ -344,7 +349,9 @@ class _RuleChecker:
                     derives.append(name)
                 continue
             if name not in self.vocab.actions:
-                self.problem(where, f"'{name}' is not an action in the vocabulary")
+                self.problem(
+                    where, f"'{name}' is not an action in the vocabulary{did_you_mean(name, self.vocab.actions)}"
+                )
                 continue
             if raw.kind == "law":
                 c = self._verdict(name, value, where)
@@ -546,10 +553,20 @@ def _definition_cycles(rules: list[Rule]) -> list[Problem]:
 # ----------------------------------------------------------------- scenarios
 
 
+def _iso_date(text: str) -> dt.date | str:
+    """A quoted ISO date as a date; anything else unchanged, for the model to reject."""
+    try:
+        return dt.date.fromisoformat(text.strip()) if len(text.strip()) == 10 else text
+    except ValueError:
+        return text
+
+
 def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scenario:
     data = _top_level_mapping(doc, "scenario")
     groups = {name.split(".", 1)[0] for name in vocab.facts if "." in name}
     head_data = {k: v for k, v in data.items() if k in SCENARIO_HEAD_KEYS}
+    if isinstance(head_data.get("date"), str):  # `date: "2026-02-10"`, quoted (and every JSON date)
+        head_data["date"] = _iso_date(head_data["date"])
     problems: list[Problem] = []
     try:
         head: ScenarioHead | None = validate(doc, ScenarioHead, head_data, ())
@@ -561,7 +578,8 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
     def add(name: str, value: Any, path: Path_) -> None:
         spec = vocab.facts.get(name)
         if spec is None:
-            problems.append(Problem(doc.file, doc.line(path), f"'{name}' is not a fact in the vocabulary"))
+            hint = did_you_mean(name, vocab.facts)
+            problems.append(Problem(doc.file, doc.line(path), f"'{name}' is not a fact in the vocabulary{hint}"))
         elif spec.source == "derived":
             problems.append(
                 Problem(doc.file, doc.line(path), f"'{name}' is derived by the rules; a scenario cannot state it")
@@ -574,6 +592,8 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
                     f"'{name}' comes from the jurisdiction registry for the scenario's county and date",
                 )
             )
+        elif spec.type == "date" and isinstance(value, str) and isinstance(_iso_date(value), dt.date):
+            facts[name] = _iso_date(value)
         elif (why := check_value(vocab, registry, name, value)) is not None:
             problems.append(Problem(doc.file, doc.line(path), why))
         else:
@@ -593,7 +613,8 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
         elif key in vocab.facts:
             add(key, value, (key,))
         else:
-            problems.append(Problem(doc.file, doc.line((key,)), f"unknown key '{key}' in a scenario"))
+            hint = did_you_mean(key, [*SCENARIO_HEAD_KEYS, *groups, *(f for f in vocab.facts if "." not in f)])
+            problems.append(Problem(doc.file, doc.line((key,)), f"unknown key '{key}' in a scenario{hint}"))
     for name, spec in vocab.facts.items():
         if spec.required and spec.source == "scenario" and name not in facts and name != "date":
             if not any(p.message.startswith(f"'{name}'") or f"'{name}'" in p.message for p in problems):
@@ -601,8 +622,11 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
     if head is not None:
         for action, _ in head.expect.items():
             if action not in vocab.actions:
+                hint = did_you_mean(action, vocab.actions)
                 problems.append(
-                    Problem(doc.file, doc.line(("expect", action)), f"'{action}' is not an action in the vocabulary")
+                    Problem(
+                        doc.file, doc.line(("expect", action)), f"'{action}' is not an action in the vocabulary{hint}"
+                    )
                 )
         if "place.city" in facts and facts["place.city"] != "none" and "place.county" in facts:
             county = {c.name: c.county for c in registry.cities}[facts["place.city"]]

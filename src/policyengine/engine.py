@@ -14,6 +14,9 @@ Host built once per process with its timer threads disabled.
 from __future__ import annotations
 
 import itertools
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +74,17 @@ class ReferenceEngine(Engine):
 # ------------------------------------------------------------- durable_rules
 
 
+@contextmanager
+def _durable_quiet() -> Iterator[None]:
+    """durable_rules' own deprecation warnings silenced, here where it is imported and called, so
+    that users (and pytest outside this repository) never see them: 2.0.28 calls
+    `datetime.utcfromtimestamp` (deprecated since Python 3.12) on every action."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable(\.|$)")
+        warnings.filterwarnings("ignore", message=r"datetime\.datetime\.utcfromtimestamp", category=DeprecationWarning)
+        yield
+
+
 def _field(fact: str) -> str:
     return fact.replace(".", "__")
 
@@ -101,7 +115,8 @@ class DurableEngine(Engine):
     _sids = itertools.count(1)
 
     def __init__(self) -> None:
-        from durable.engine import Host  # noqa: F401  (import error => unavailable)
+        with _durable_quiet():
+            from durable.engine import Host  # noqa: F401  (import error => unavailable)
 
     @classmethod
     def _get_host(cls):
@@ -149,7 +164,8 @@ class DurableEngine(Engine):
         fact.update({"sid": sid, "t": "scenario"})
         self._collect[sid] = set()
         try:
-            state = host.assert_fact(name, fact)
+            with _durable_quiet():
+                state = host.assert_fact(name, fact)
             if isinstance(state, dict) and "exception" in state:
                 raise EngineError(f"durable_rules action failed: {state['exception']}")
             return set(self._collect[sid])
@@ -160,7 +176,8 @@ class DurableEngine(Engine):
 
 def durable_available() -> bool:
     try:
-        import durable.engine  # noqa: F401
+        with _durable_quiet():
+            import durable.engine  # noqa: F401
     except Exception:
         return False
     return True

@@ -7,6 +7,7 @@ load -> model -> check -> compile -> engine -> resolve; reporting is separate
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,7 +26,7 @@ from policyengine.compile import Program, compile_rules
 from policyengine.engine import Engine, Firing, get_engine
 from policyengine.errors import InputError, Problem
 from policyengine.facts import fact_record
-from policyengine.load import display_name, load_yaml, yaml_files
+from policyengine.load import Document, display_name, load_yaml, yaml_files
 from policyengine.model import Registry, Rule, Scenario, Vocabulary
 from policyengine.resolve import Decision, resolve
 
@@ -96,15 +97,30 @@ def scenario_files(paths: list[str | Path]) -> list[Path]:
     """Scenario files named directly or found below named directories."""
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
+        if str(p) == STDIN:
+            out.append(p)
+        elif p.is_dir():
             out += yaml_files(p)
         else:
             out.append(p)
     return out
 
 
+STDIN = "-"
+
+
 def load_scenario(path: str | Path, rulebase: Rulebase) -> Scenario:
-    return check_scenario(_load(Path(path)), rulebase.vocabulary, rulebase.registry)
+    """A scenario file; `-` reads one scenario (YAML or JSON, which is YAML) from standard input."""
+    if str(path) == STDIN:
+        doc = load_yaml(STDIN, text=sys.stdin.read(), display="<stdin>")
+    else:
+        doc = _load(Path(path))
+    return check_scenario(doc, rulebase.vocabulary, rulebase.registry)
+
+
+def scenario_from_data(doc: Document, rulebase: Rulebase) -> Scenario:
+    """A scenario already parsed (e.g. JSON posted to the HTTP API), checked like a file."""
+    return check_scenario(doc, rulebase.vocabulary, rulebase.registry)
 
 
 def load_scenarios(paths: list[str | Path], rulebase: Rulebase) -> list[Scenario]:

@@ -6,13 +6,6 @@ import argparse
 import datetime as dt
 
 
-def iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
-
-
 def add_known_on_option(p: argparse.ArgumentParser, scenario_wins: bool = False) -> None:
     extra = " A scenario's own known_on wins." if scenario_wins else ""
     p.add_argument(
@@ -34,4 +27,18 @@ def add_engine_option(p: argparse.ArgumentParser) -> None:
         choices=["durable", "reference"],
         default=None,
         help="rule engine (default: durable_rules where it imports)",
+    )
+
+
+def iso_date(text: str) -> dt.date:
+    """An argparse type: a calendar date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def add_as_of_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as-of", type=iso_date, metavar="DATE", help="evaluate the law as of this date instead of the scenario's"
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from policyengine.model import Rule, Test
 from policyengine.pipeline import Evaluation, Rulebase
-from policyengine.report.blocks import Doc, Heading, Items, Para, SourceBlock
+from policyengine.report.blocks import RENDER, Doc, Heading, Items, Para, SourceBlock
 from policyengine.report.trace import matched_tests
 from policyengine.resolve import Decision
 from policyengine.strength import (
@@ -274,3 +274,14 @@ def memo_docs(ev: Evaluation, rb: Rulebase, actions: list[str] | None = None) ->
         elif d.verdict != "not_addressed" or d.decided_by or d.practice != "unknown":
             out.append(m.build(d))
     return out
+
+
+def render_memos(docs: list[Doc], fmt: str, title: str) -> str:
+    """The memos as one text: Markdown memos separated by rules, or one HTML page holding them all."""
+    render = RENDER[fmt]
+    if fmt == "html":
+        merged = Doc(docs[0].title if len(docs) == 1 else f"Memos: {title}")  # none: an empty page
+        for doc in docs:
+            merged.add(*doc.blocks)
+        return render(merged)
+    return "\n---\n\n".join(render(doc) for doc in docs)

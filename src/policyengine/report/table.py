@@ -1,9 +1,12 @@
-"""A plain-text table that reads well in an 80-column terminal."""
+"""The decisions as a table: plain text wrapped to 80 columns (or COLUMNS) when piped, rich and
+fitted to the terminal's width in a terminal (`report/terminal.py` decides)."""
 
 from __future__ import annotations
 
 import textwrap
 from typing import Any
+
+from policyengine.report import terminal
 
 WIDTH = 80
 ACTION_W, VERDICT_W, STRENGTH_W, PRACTICE_W = 30, 14, 19, 10
@@ -36,41 +39,56 @@ def _basis(d: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render_one(result: dict[str, Any]) -> str:
+def _meta(result: dict[str, Any]) -> str:
     j = result["jurisdiction"]
     place = f"{j['county']} County" + (f", {j['city']}" if j.get("city") else "")
-    out = textwrap.wrap(result.get("title", result["scenario"]), WIDTH, subsequent_indent="  ")
     known = f" (law as known on {result['known_on']})" if result.get("known_on") else ""
-    meta = (
+    return (
         f"{result['scenario']} | {result['date']}{known} | {place} | agency: {j['agency']} | engine: {result['engine']}"
     )
-    out += textwrap.wrap(meta, WIDTH, initial_indent="  ", subsequent_indent="  ")
-    out.append("")
-    if result.get("notice"):
-        out += textwrap.wrap(result["notice"], WIDTH, initial_indent="  ", subsequent_indent="  ")
-    out.append("")
-    out.append(f"  {'ACTION':<{ACTION_W}}{'VERDICT':<{VERDICT_W}}{'STRENGTH':<{STRENGTH_W}}PRACTICE")
-    indent = " " * 6
-    for d in result["decisions"]:
-        strength = d.get("strength", "none")
-        strength = "" if strength == "none" else strength
-        row = f"  {d['action']:<{ACTION_W}}{d['verdict']:<{VERDICT_W}}{strength:<{STRENGTH_W}}{d['practice']}"
-        out.append(row.rstrip())
-        for line in _basis(d):
-            out += textwrap.wrap(line, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def _strength(d: dict[str, Any]) -> str:
+    strength = d.get("strength", "none")
+    return "" if strength == "none" else strength
+
+
+def render_one(result: dict[str, Any], rich: bool = False, width: int = WIDTH) -> str:
+    notice = result.get("notice")
+    if rich and width >= terminal.RICH_MIN_WIDTH:
+        meta = _meta(result) + (f"\n{notice}" if notice else "")
+        columns = ["ACTION", "VERDICT", "STRENGTH", "PRACTICE"]
+        rows = terminal.Rows(result.get("title", result["scenario"]), meta, columns)
+        for d in result["decisions"]:
+            rows.add([d["action"], d["verdict"], _strength(d), d["practice"]], _basis(d))
+        out = [terminal.render_rows(rows, True, width)]
+    else:
+        out = textwrap.wrap(result.get("title", result["scenario"]), width, subsequent_indent="  ")
+        out += textwrap.wrap(_meta(result), width, initial_indent="  ", subsequent_indent="  ")
+        out.append("")
+        if notice:
+            out += textwrap.wrap(notice, width, initial_indent="  ", subsequent_indent="  ")
+        out.append("")
+        out.append(f"  {'ACTION':<{ACTION_W}}{'VERDICT':<{VERDICT_W}}{'STRENGTH':<{STRENGTH_W}}PRACTICE")
+        indent = " " * 6
+        for d in result["decisions"]:
+            row = f"  {d['action']:<{ACTION_W}}{d['verdict']:<{VERDICT_W}}{_strength(d):<{STRENGTH_W}}{d['practice']}"
+            out.append(row.rstrip())
+            for line in _basis(d):
+                out += textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent + "  ")
     if "expectations" in result:
         e = result["expectations"]
         out.append("")
         out.append(f"  expectations: {e['met']} of {e['total']} met")
         for failure in e["failures"]:
-            out += textwrap.wrap("FAILED " + failure, WIDTH, initial_indent="    ", subsequent_indent="      ")
+            out += textwrap.wrap("FAILED " + failure, width, initial_indent="    ", subsequent_indent="      ")
     if "trace" in result:
         out.append("")
-        out += render_trace(result["trace"], result)
+        out += render_trace(result["trace"], result, width)
     return "\n".join(out)
 
 
-def render_trace(trace: dict[str, Any], result: dict[str, Any]) -> list[str]:
+def render_trace(trace: dict[str, Any], result: dict[str, Any], width: int = WIDTH) -> list[str]:
     out = ["  TRACE", "  facts:"]
     for k, v in trace["facts"].items():
         shown = "true" if v is True else "false" if v is False else v
@@ -79,7 +97,7 @@ def render_trace(trace: dict[str, Any], result: dict[str, Any]) -> list[str]:
     for f in trace["fired"]:
         out += textwrap.wrap(
             f"{f['rule']} (stratum {f['stratum']}): {f['title']}",
-            WIDTH,
+            width,
             initial_indent="    ",
             subsequent_indent="        ",
         )
@@ -97,12 +115,15 @@ def render_trace(trace: dict[str, Any], result: dict[str, Any]) -> list[str]:
             by = f" by {x['by']}" if x["by"] else ""
             out += textwrap.wrap(
                 f"{action}: {x['rule']} ({x['doctrine']}{by})",
-                WIDTH,
+                width,
                 initial_indent="    ",
                 subsequent_indent="        ",
             )
     return out
 
 
-def render_table(results: list[dict[str, Any]]) -> str:
-    return "\n\n".join(render_one(r) for r in results) + "\n"
+def render_table(results: list[dict[str, Any]], rich: bool | None = None, width: int | None = None) -> str:
+    """Rich in a terminal (unless NO_COLOR), plain otherwise; as wide as the terminal, or COLUMNS, or 80."""
+    rich = terminal.rich_enabled() if rich is None else rich
+    width = width or terminal.width()
+    return "\n\n".join(render_one(r, rich, width) for r in results) + "\n"
