@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 import holidays
 
@@ -34,9 +35,16 @@ def _excluded(day: dt.date, federal: holidays.HolidayBase) -> str | None:
     return federal.get(day)
 
 
+@lru_cache(maxsize=64)
+def _federal_holidays(year: int) -> holidays.HolidayBase:
+    """The federal holidays of `year` and the next (a hold may run into January): built once per year."""
+    return holidays.US(years=range(year, year + 2))
+
+
+@lru_cache(maxsize=65536)
 def federal_hold_limit(release: dt.datetime) -> HoldLimit:
     """48 hours from `release`, not counting Saturdays, Sundays and federal holidays."""
-    federal = holidays.US(years=range(release.year, release.year + 2))
+    federal = _federal_holidays(release.year)
     remaining, moment, skipped = HOLD_LIMIT, release, []
     while True:
         midnight = dt.datetime.combine(moment.date() + dt.timedelta(days=1), dt.time())

@@ -42,10 +42,19 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader; documents are built by `_build` below, not by PyYAML's constructors."""
 
 
+# libyaml's parser, where PyYAML was built with it, parses several times faster; any file it
+# rejects is parsed again by the pure-Python loader so that the message is always the same.
+_FastLoader: type | None = None
+if hasattr(yaml, "CSafeLoader"):
+
+    class _FastLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        """CSafeLoader, used only to build the node tree; `_build` does the rest."""
+
+
 STANDARD_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
-def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
+def _build(doc: Document, loader: Any, node: yaml.Node, path: Path_) -> Any:
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if not isinstance(node, yaml.ScalarNode) and node.tag not in STANDARD_TAGS:
         raise InputError.at(doc.file, node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed")
@@ -73,7 +82,7 @@ def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
     return _scalar(doc, loader, node)
 
 
-def _scalar(doc: Document, loader: _Loader, node: yaml.Node) -> Any:
+def _scalar(doc: Document, loader: Any, node: yaml.Node) -> Any:
     try:
         return loader.construct_object(node, deep=True)
     except (ValueError, yaml.constructor.ConstructorError) as exc:
@@ -98,6 +107,17 @@ def load_yaml(path: str | Path, text: str | None = None, display: str | None = N
             raise InputError.at(display, None, "file is not UTF-8 text") from None
         except OSError as exc:
             raise InputError.at(display, None, f"cannot read file: {exc.strerror}") from None
+    if _FastLoader is not None:
+        fast = Document(display, None)
+        loader = _FastLoader(text)
+        try:
+            node = loader.get_single_node()
+            fast.data = None if node is None else _build(fast, loader, node, ())
+            return fast
+        except (yaml.YAMLError, InputError):
+            pass  # parsed again below, for the pure loader's own message
+        finally:
+            loader.dispose()
     doc = Document(display, None)
     loader = _Loader(text)
     try:

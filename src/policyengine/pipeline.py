@@ -52,6 +52,24 @@ class Rulebase:
     def actions(self) -> list[str]:
         return list(self.vocabulary.actions)
 
+    @cached_property
+    def _resolutions(self) -> dict[tuple, tuple[Decision, ...]]:
+        return {}
+
+    def resolve(self, firing: Firing, day: dt.date, agency: str) -> list[Decision]:
+        """`resolve`, remembered by exactly what it depends on: the rules that fired, which of
+        them are in force on `day`, and the agency. Many records share these (most fire the
+        same few rules), so most resolutions are looked up, not recomputed."""
+        by_id = self.by_id
+        in_force = tuple(by_id[r].in_force.covers(day) for r in firing.fired)
+        key = (firing.fired, in_force, agency)
+        found = self._resolutions.get(key)
+        if found is None:
+            if len(self._resolutions) > 100_000:
+                self._resolutions.clear()
+            found = self._resolutions[key] = tuple(resolve(firing, by_id, self.actions, day, agency))
+        return list(found)
+
     @property
     def counties(self) -> list[str]:
         return [c.name for c in self.registry.counties]
@@ -158,5 +176,5 @@ def evaluate(
     record = fact_record(scenario_used, rulebase.vocabulary, rulebase.registry, as_of)
     firing = engine.run(rulebase.program, record)
     day = as_of or scenario.head.date
-    decisions = resolve(firing, rulebase.by_id, rulebase.actions, day, record["agency"])
+    decisions = rulebase.resolve(firing, day, record["agency"])
     return Evaluation(scenario_used, day, record["place.county"], record["agency"], firing, decisions)

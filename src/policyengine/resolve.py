@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
 from policyengine.engine import Firing
 from policyengine.model import LEVEL_RANK, Conclusion, Rule
@@ -189,6 +190,12 @@ def _defeats(ds: list[Defeat]) -> tuple[Defeat, ...]:
     return tuple(sorted(ds, key=lambda d: (d.rule, d.by or "", d.doctrine)))
 
 
+@cache
+def _unaddressed(action: str) -> Decision:
+    """The decision for an action that no fired rule speaks to (most actions, most of the time)."""
+    return Decision(action=action, verdict="not_addressed")
+
+
 def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.date, agency: str) -> list[Decision]:
     """One Decision per vocabulary action, in vocabulary order."""
     law: dict[str, list] = {a: [] for a in actions}
@@ -199,6 +206,9 @@ def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.
             (law if rule.is_law else practice)[c.action].append((rule, c))
     decisions = []
     for action in actions:
+        if not law[action] and not practice[action]:
+            decisions.append(_unaddressed(action))
+            continue
         ls = _resolve_law(law[action], day, agency)
         ps = _resolve_practice(practice[action], day, agency)
         verdict = ls.verdict or "not_addressed"
