@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from policyengine import __version__
+from policyengine.cli import batch as batch_command
 from policyengine.cli import check as check_command
 from policyengine.cli import explain as explain_command
 from policyengine.cli import review as review_command
@@ -27,6 +28,7 @@ COMMANDS = [
     review_command,
     rules_command,
     schema_command,
+    batch_command,
 ]
 
 
