@@ -21,6 +21,9 @@ from hypothesis import HealthCheck, settings
 from policyengine import bundled
 from policyengine.pipeline import load_rulebase
 
+# The rulebase cache of the test run lives in a directory of its own, not the user's.
+os.environ.setdefault("POLICYENGINE_CACHE_DIR", tempfile.mkdtemp(prefix="policyengine-test-cache-"))
+
 for name, examples in (("ci", 200), ("thorough", 2000)):
     settings.register_profile(
         name,

@@ -56,6 +56,14 @@ class Rulebase:
     def _resolutions(self) -> dict[tuple, tuple[Decision, ...]]:
         return {}
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_resolutions", None)  # remembered resolutions stay in the process
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
     def resolve(self, firing: Firing, day: dt.date, agency: str) -> list[Decision]:
         """`resolve`, remembered by exactly what it depends on: the rules that fired, which of
         them are in force on `day`, and the agency. Many records share these (most fire the
@@ -83,10 +91,24 @@ def _display(path: Path) -> str:
 
 
 def load_rulebase(root: str | Path | None = None) -> Rulebase:
-    """Load and check every file of a rules directory (default: the bundled rules)."""
+    """Load and check every file of a rules directory (default: the bundled rules), compiled.
+
+    The result is cached between runs (`cache.py`), keyed by the content of every file."""
+    from policyengine import cache
+
     root = Path(root) if root is not None else bundled.rules_dir()
     if not root.is_dir():
         raise InputError.at(str(root), None, "rules directory not found")
+    return cache.cached(root, _display(root), lambda: _compiled(_load_rulebase(root)))
+
+
+def _compiled(rulebase: Rulebase) -> Rulebase:
+    rulebase.program  # noqa: B018  (compiled now, so that the cache holds the Program too)
+    rulebase.by_id  # noqa: B018
+    return rulebase
+
+
+def _load_rulebase(root: Path) -> Rulebase:
     files = yaml_files(root)
     vocab_files = [f for f in files if f.name == VOCABULARY_FILE]
     registry_files = [f for f in files if f.name == REGISTRY_FILE]
