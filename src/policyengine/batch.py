@@ -260,7 +260,14 @@ class Batch:
         values = tuple(
             keys.value(name, facts[name] if name in facts else self._facts[name].default) for name in keys.facts
         )
-        key = (values, self.keys.interval(day))
+        key = (
+            values,
+            keys.interval(
+                day,
+                keys.value("place.county", facts["place.county"]),
+                keys.value("place.city", facts.get("place.city", "none")),
+            ),
+        )
         found = self._cases.get(key)
         if found is None:
             found = self._cases[key] = self._evaluate(facts, day)

@@ -42,16 +42,23 @@ def _bounds(in_force: InForce) -> set[dt.date]:
     return {in_force.start} | ({in_force.until} if in_force.until else set())
 
 
-def change_dates(rulebase: Rulebase) -> list[dt.date]:
-    """Every day on which some decision somewhere can change (rules and registry agreements)."""
+def change_dates(rulebase: Rulebase, county: str | None = None, city: str | None = None) -> list[dt.date]:
+    """Every day on which some decision can change (rules and registry agreements), anywhere or,
+    given a county (and city), only there: county and city rules elsewhere cannot change it."""
     days: set[dt.date] = set()
     for rule in rulebase.rules:
+        j = rule.jurisdiction
+        if county is not None and (
+            (j.level == "county" and j.county != county) or (j.level == "city" and j.city != city)
+        ):
+            continue
         days |= _bounds(rule.in_force) | _condition_dates(rule.when)
         declared = getattr(rule, "declared", None)
         if isinstance(declared, dt.date):
             days.add(declared)
     for agreement in rulebase.registry.agreements:
-        days |= _bounds(agreement.in_force)
+        if county is None or agreement.county == county:
+            days |= _bounds(agreement.in_force)
     return sorted(days)
 
 
@@ -76,12 +83,21 @@ class CaseKeys:
                 if place == "place.county":
                     values |= {a.county for a in rulebase.registry.agreements}
                 self.named[place] = frozenset(values)
-        self.bounds: list[dt.date] = change_dates(rulebase)
-        self._iso = [d.isoformat() for d in self.bounds]
+        self.rulebase = rulebase
+        self._bounds: dict[tuple[Any, Any], list[str]] = {}
 
-    def interval(self, day: dt.date | str) -> int:
-        """Which interval between change dates `day` (a date or ISO string) falls in."""
-        return bisect_right(self._iso, day if isinstance(day, str) else day.isoformat())
+    def interval(self, day: dt.date | str, county: Any = None, city: Any = "none") -> int:
+        """Which interval between change dates `day` (a date or ISO string) falls in, counting
+        only the changes that reach `county` and `city` (as `value` gives them; None: anywhere)."""
+        where = (county, city)
+        bounds = self._bounds.get(where)
+        if bounds is None:
+            if county is None:
+                days = change_dates(self.rulebase)
+            else:  # "*": a county (or city) no rule names, which no county (or city) rule reaches
+                days = change_dates(self.rulebase, county, city)
+            bounds = self._bounds[where] = [d.isoformat() for d in days]
+        return bisect_right(bounds, day if isinstance(day, str) else day.isoformat())
 
     def value(self, fact: str, value: Any) -> Any:
         """The value as far as the rules can tell it apart: an unnamed county or city is "*"."""
@@ -90,7 +106,9 @@ class CaseKeys:
 
     def key(self, facts: dict[str, Any], day: dt.date) -> tuple:
         """The case of a record: its keyed facts (stated or default) and its date's interval."""
-        return (tuple(self.value(n, facts.get(n)) for n in self.facts), self.interval(day))
+        values = {n: self.value(n, facts.get(n, "none" if n == "place.city" else None)) for n in self.facts}
+        where = (values.get("place.county"), values.get("place.city", "none"))
+        return (tuple(values.values()), self.interval(day, *where))
 
 
 def _equality_values(cond: Condition | None, fact: str, out: set[Any]) -> bool:

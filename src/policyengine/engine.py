@@ -190,7 +190,8 @@ class DurableEngine(Engine):
             action = core.start_action_for_state(handle, state)
             message = action[1] if action else None
             while message:
-                fired.add(next(iter(json.loads(message))))
+                # the agenda entry is {"<rule id>": {...}}; a rule id has no quote or escape in it
+                fired.add(message[2 : message.index('"', 2)])
                 message = core.complete_and_start_action(handle, state)
             fired.discard(CATCH_ALL)
             return fired
