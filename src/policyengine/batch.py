@@ -27,6 +27,7 @@ from policyengine.engine import Engine, get_engine
 from policyengine.errors import InputError
 from policyengine.model import Scenario, ScenarioHead
 from policyengine.pipeline import Rulebase, evaluate, load_rulebase
+from policyengine.resolve import Decision
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -156,6 +157,7 @@ class Batch:
         #: per case: its output values (county, agency, then ROW_FIELDS per action)
         self.case_rows: list[tuple[str, ...]] = []
         self.case_needs_hold_limit: list[bool] = []
+        self._rows: dict[int, tuple[tuple[Decision, ...], tuple[str, ...], bool]] = {}
         self._hold_rules = {r.id for r in self.rulebase.rules if r.reference == "hold_limit_48_hours"}
 
     # ------------------------------------------------------------------ columns
@@ -276,17 +278,24 @@ class Batch:
     def _evaluate(self, facts: dict[str, Any], day: dt.date) -> int:
         head = ScenarioHead.model_construct(id="record", title="record", date=day, expect={}, time=None)
         ev = evaluate(Scenario(head, {**facts, "date": day}, "record"), self.rulebase, self.engine, as_of=self.as_of)
-        wanted = {d.action: d for d in ev.decisions}
-        row: list[str] = [ev.county, ev.agency]
+        decisions = self.rulebase.resolution(ev.firing, ev.date, ev.agency)  # remembered: the same tuple
+        found = self._rows.get(id(decisions))
+        if found is None:  # the tuple is kept in the value, so its id cannot be reused meanwhile
+            found = self._rows[id(decisions)] = (decisions, *self._row_of(decisions))
+        self.case_rows.append((ev.county, ev.agency, *found[1]))
+        self.case_needs_hold_limit.append(found[2])
+        return len(self.case_rows) - 1
+
+    def _row_of(self, decisions: tuple[Decision, ...]) -> tuple[tuple[str, ...], bool]:
+        wanted = {d.action: d for d in decisions}
+        row: list[str] = []
         needs_limit = False
         for action in self.actions:
             d = wanted[action]
             row += [d.verdict, d.practice, " ".join(d.decided_by), " ".join(d.practice_by)]
             involved = (*d.decided_by, *d.concurring, *(x.rule for x in d.defeated))
             needs_limit = needs_limit or any(r in self._hold_rules for r in involved)
-        self.case_rows.append(tuple(row))
-        self.case_needs_hold_limit.append(needs_limit)
-        return len(self.case_rows) - 1
+        return tuple(row), needs_limit
 
     @property
     def case_count(self) -> int:

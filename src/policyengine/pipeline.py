@@ -65,9 +65,13 @@ class Rulebase:
         self.__dict__.update(state)
 
     def resolve(self, firing: Firing, day: dt.date, agency: str) -> list[Decision]:
-        """`resolve`, remembered by exactly what it depends on: the rules that fired, which of
-        them are in force on `day`, and the agency. Many records share these (most fire the
-        same few rules), so most resolutions are looked up, not recomputed."""
+        """`resolve`, remembered by exactly what it depends on (see `resolution`)."""
+        return list(self.resolution(firing, day, agency))
+
+    def resolution(self, firing: Firing, day: dt.date, agency: str) -> tuple[Decision, ...]:
+        """The decisions for what fired, remembered by exactly what `resolve` depends on: the
+        rules that fired, which of them are in force on `day`, and the agency. Many records
+        share these (most fire the same few rules), so most resolutions are looked up."""
         by_id = self.by_id
         in_force = tuple(by_id[r].in_force.covers(day) for r in firing.fired)
         key = (firing.fired, in_force, agency)
@@ -76,7 +80,7 @@ class Rulebase:
             if len(self._resolutions) > 100_000:
                 self._resolutions.clear()
             found = self._resolutions[key] = tuple(resolve(firing, by_id, self.actions, day, agency))
-        return list(found)
+        return found
 
     @property
     def counties(self) -> list[str]:
