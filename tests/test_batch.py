@@ -192,3 +192,21 @@ def test_unmapped_column_is_a_clear_error(tmp_path, capsys):
     source.write_text("id,date,agency,place.county,colour\n1,2026-02-10,county_jail,Hennepin,blue\n")
     assert _batch(str(source), "--out", str(tmp_path / "o.csv"), "--workers", "1") == 2
     assert "column 'colour' is not a fact in the vocabulary" in capsys.readouterr().err
+
+
+def test_table_api_keeps_the_table_type_and_reports_bad_rows(rulebase):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "date": ["2026-02-10", "2026-13-01"],
+            "agency": ["county_jail", "county_jail"],
+            "place.county": ["Hennepin", "Hennepin"],
+            "immigration.detainer": ["I-247A", "I-247A"],
+        }
+    )
+    out, errors = Batch(rulebase, "reference").evaluate_table(frame)
+    assert isinstance(out, pd.DataFrame)
+    assert out["id"].tolist() == ["a"]
+    assert out["hold_beyond_release.verdict"].tolist() == ["prohibited"]
+    assert errors == [(2, "b", "'date': '2026-13-01' is not a real calendar date (YYYY-MM-DD)")]
