@@ -6,8 +6,10 @@
 
 For each engine and worker count it runs `policyengine batch` end to end (read CSV, evaluate,
 write CSV) in a fresh process on N seeded records (benchmarks/generate.py) and prints
-records/s, the peak memory (largest resident set of the batch process or any of its workers)
-and the durable/reference ratio. `--per-case` evaluates records one by one, every record
+records/s (wall clock), records per CPU-second (user + system time of the process and its
+workers: the figure that does not depend on what else loads the machine), the peak memory
+(largest resident set of the batch process or any of its workers) and the durable/reference
+ratio. `--per-case` evaluates records one by one, every record
 through facts -> engine -> resolve -> output row, with no case deduplication.
 """
 
@@ -32,9 +34,10 @@ def _one(args: list[str]) -> None:
     start = time.perf_counter()
     code = main(["batch", *args])
     wall = time.perf_counter() - start
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"code": code, "wall": wall, "peak_kib": max(own, children)}))
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    print(json.dumps({"code": code, "wall": wall, "cpu": cpu, "peak_kib": max(own.ru_maxrss, children.ru_maxrss)}))
 
 
 def end_to_end(n: int, runs: list[tuple[str, int]], folder: Path) -> None:
@@ -67,8 +70,10 @@ def end_to_end(n: int, runs: list[tuple[str, int]], folder: Path) -> None:
         summary = done.stderr.splitlines()[0] if done.stderr else ""
         rates[(engine, workers)] = n / result["wall"]
         print(
-            f"{engine:10} workers={workers}  {n / result['wall']:>10,.0f} records/s  "
-            f"{result['wall']:7.1f} s  peak {result['peak_kib'] / 1024:6.0f} MiB   {summary}"
+            f"{engine:10} workers={workers}  {n / result['wall']:>9,.0f} records/s (wall {result['wall']:6.1f} s)  "
+            f"{n / result['cpu']:>9,.0f} records per CPU-second (CPU {result['cpu']:6.1f} s)  "
+            f"peak {result['peak_kib'] / 1024:5.0f} MiB   {summary}",
+            flush=True,
         )
         out.unlink(missing_ok=True)
     for workers in (1, 2):
