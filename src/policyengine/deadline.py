@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 HOLD_LIMIT = dt.timedelta(hours=48)
 BASIS = "8 C.F.R. § 287.7(d)"
@@ -37,7 +39,11 @@ def _excluded(day: dt.date, federal: holidays.HolidayBase) -> str | None:
 
 @lru_cache(maxsize=64)
 def _federal_holidays(year: int) -> holidays.HolidayBase:
-    """The federal holidays of `year` and the next (a hold may run into January): built once per year."""
+    """The federal holidays of `year` and the next (a hold may run into January): built once per year.
+
+    `holidays` is imported here, on first use: most commands never need it."""
+    import holidays
+
     return holidays.US(years=range(year, year + 2))
 
 
