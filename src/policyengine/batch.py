@@ -230,13 +230,14 @@ class Batch:
             pairs.append((target, raw))
         return self._checked(pairs)
 
-    def _checked(self, pairs: Any) -> dict[str, Any]:
+    def _checked(self, pairs: Any, later: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Stated facts checked and converted; required facts other than `later` must be there."""
         facts: dict[str, Any] = dict(self.mapping.constants)
         for name, raw in pairs:
             if raw is not None and raw != "":  # missing: the default applies, or a required fact is reported
                 facts[name] = self.value(name, raw)
         for name in self._required:
-            if name not in facts:
+            if name not in facts and name not in later:
                 raise RecordError(f"missing required fact '{name}'")
         city = facts.get("place.city", "none")
         if city != "none":
@@ -257,19 +258,23 @@ class Batch:
 
     def case_of(self, facts: dict[str, Any]) -> int:
         """The index of the case `facts` belong to, evaluating it if it is new."""
+        values, where = self._base_key(facts)
         day = self.as_of or facts["date"]
+        return self._case((values, self.keys.interval(day, *where)), facts, day)
+
+    def _base_key(self, facts: dict[str, Any]) -> tuple[tuple, tuple[Any, Any]]:
+        """The keyed facts (as far as rules tell them apart) and the place that selects the change dates."""
         keys = self.keys
         values = tuple(
             keys.value(name, facts[name] if name in facts else self._facts[name].default) for name in keys.facts
         )
-        key = (
-            values,
-            keys.interval(
-                day,
-                keys.value("place.county", facts["place.county"]),
-                keys.value("place.city", facts.get("place.city", "none")),
-            ),
+        where = (
+            keys.value("place.county", facts["place.county"]),
+            keys.value("place.city", facts.get("place.city", "none")),
         )
+        return values, where
+
+    def _case(self, key: tuple, facts: dict[str, Any], day: dt.date) -> int:
         found = self._cases.get(key)
         if found is None:
             found = self._cases[key] = self._evaluate(facts, day)
@@ -374,11 +379,9 @@ class Batch:
         targets = [self.mapping.target(c) for c in names]
         n = len(data[names[0]]) if names else len(data.get(PROBLEM, []))
         fact_cols = [(t, data[c]) for c, t in zip(names, targets, strict=True) if t in self._facts]
-        fact_names = tuple(t for t, _ in fact_cols)
         id_col = next((data[c] for c, t in zip(names, targets, strict=True) if t == ID), None)
         time_col = next((data[c] for c, t in zip(names, targets, strict=True) if t == TIME), None)
         problems = data.get(PROBLEM)
-        seen: dict[tuple, Any] = {}
         cases = np.empty(n, dtype=np.int64)
         good = np.ones(n, dtype=bool)
         days: list[str] = []
@@ -386,25 +389,61 @@ class Batch:
         ids: list[Any] = []
         limits: list[str | None] = []
         errors: list[tuple[int, Any, str]] = []
-        rows = zip(*(col for _, col in fact_cols), strict=True) if fact_cols else iter([()] * n)
+        # The date is checked apart from the other facts: rows repeat their other facts far more
+        # often than their dates, so both checks are mostly looked up.
+        others = [col for name, col in fact_cols if name != "date"]
+        other_names = tuple(name for name, _ in fact_cols if name != "date")
+        date_col = next((col for name, col in fact_cols if name == "date"), [None] * n)
+        rows = zip(*others, strict=True) if others else iter([()] * n)
+        bases: dict[tuple, Any] = {}
+        dates: dict[Any, Any] = {}
+        intervals: dict[tuple, int] = {}
+        stated_date = self.mapping.constants.get("date")
         for i, raw in enumerate(rows):
             rid = id_col[i] if id_col is not None else first_row + i
             if problems is not None and problems[i] is not None:
                 good[i] = False
                 errors.append((first_row + i, rid, problems[i]))
                 continue
-            found = seen.get(raw)
-            if found is None:
+            base = bases.get(raw)
+            if base is None:
                 try:
-                    facts = self._checked(zip(fact_names, raw, strict=True))
-                    day = self.as_of or facts["date"]
-                    found = seen[raw] = (self.case_of(facts), day.isoformat(), facts["place.county"])
+                    facts = self._checked(zip(other_names, raw, strict=True), later=("date",))
+                    base = bases[raw] = (facts, *self._base_key(facts))
                 except RecordError as exc:
-                    found = seen[raw] = exc
-            if isinstance(found, RecordError):
+                    base = bases[raw] = exc
+            if isinstance(base, RecordError):
                 good[i] = False
-                errors.append((first_row + i, rid, str(found)))
+                errors.append((first_row + i, rid, str(base)))
                 continue
+            d_raw = date_col[i]
+            day = dates.get(d_raw)
+            if day is None:
+                try:
+                    if d_raw is None or d_raw == "":
+                        if stated_date is None:
+                            raise RecordError("missing required fact 'date'")
+                        value = stated_date
+                    else:
+                        value = self.value("date", d_raw)
+                    used = self.as_of or value
+                    day = dates[d_raw] = (value, used, used.isoformat())
+                except RecordError as exc:
+                    day = dates[d_raw] = exc
+            if isinstance(day, RecordError):
+                good[i] = False
+                errors.append((first_row + i, rid, str(day)))
+                continue
+            facts, values, where = base
+            at = (where, day[2])
+            interval = intervals.get(at)
+            if interval is None:
+                interval = intervals[at] = self.keys.interval(day[2], *where)
+            key = (values, interval)
+            case = self._cases.get(key)
+            if case is None:
+                case = self._case(key, {**facts, "date": day[0]}, day[1])
+            found = (case, day[2], facts["place.county"])
             case, day_iso, county = found
             limit = None
             if time_col is not None and time_col[i] not in (None, "") and self.case_needs_hold_limit[case]:
