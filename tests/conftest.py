@@ -28,6 +28,9 @@ requires_durable = pytest.mark.skipif(
     not durable_available(), reason="durable_rules does not install on this Python (3.13+); the reference engine runs"
 )
 
+# The rulebase cache of the test run lives in a directory of its own, not the user's.
+os.environ.setdefault("POLICYENGINE_CACHE_DIR", tempfile.mkdtemp(prefix="policyengine-test-cache-"))
+
 for name, examples in (("ci", 200), ("thorough", 2000)):
     settings.register_profile(
         name,

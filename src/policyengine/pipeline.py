@@ -55,16 +55,65 @@ class Rulebase:
     def actions(self) -> list[str]:
         return list(self.vocabulary.actions)
 
+    @cached_property
+    def _resolutions(self) -> dict[tuple, tuple[Decision, ...]]:
+        return {}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_resolutions", None)  # remembered resolutions stay in the process
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def resolve(self, firing: Firing, day: dt.date, agency: str, known_on: dt.date | None = None) -> list[Decision]:
+        """`resolve`, remembered by exactly what it depends on (see `resolution`)."""
+        return list(self.resolution(firing, day, agency, known_on))
+
+    def resolution(
+        self, firing: Firing, day: dt.date, agency: str, known_on: dt.date | None = None
+    ) -> tuple[Decision, ...]:
+        """The decisions for what fired, remembered by exactly what `resolve` depends on: the
+        rules that fired, which of them are in force on `day`, which were declared by
+        `known_on`, and the agency. Many records share these (most fire the same few rules), so
+        most resolutions are looked up."""
+        by_id = self.by_id
+        fired = [by_id[r] for r in firing.fired]
+        in_force = tuple(r.in_force.covers(day) for r in fired)
+        declared = tuple(known_on is None or r.declared is None or r.declared <= known_on for r in fired)
+        key = (firing.fired, in_force, declared, agency)
+        found = self._resolutions.get(key)
+        if found is None:
+            if len(self._resolutions) > 100_000:
+                self._resolutions.clear()
+            found = self._resolutions[key] = tuple(resolve(firing, by_id, self.actions, day, agency, known_on))
+        return found
+
     @property
     def counties(self) -> list[str]:
         return [c.name for c in self.registry.counties]
 
 
 def load_rulebase(root: str | Path | None = None) -> Rulebase:
-    """Load and check every file of a rules directory (default: the bundled rules)."""
+    """Load and check every file of a rules directory (default: the bundled rules), compiled.
+
+    The result is cached between runs (`cache.py`), keyed by the content of every file."""
+    from policyengine import cache
+
     root = Path(root) if root is not None else bundled.rules_dir()
     if not root.is_dir():
         raise InputError.at(str(root), None, "rules directory not found")
+    return cache.cached(root, _display(root), lambda: _compiled(_load_rulebase(root)))
+
+
+def _compiled(rulebase: Rulebase) -> Rulebase:
+    rulebase.program  # noqa: B018  (compiled now, so that the cache holds the Program too)
+    rulebase.by_id  # noqa: B018
+    return rulebase
+
+
+def _load_rulebase(root: Path) -> Rulebase:
     files = yaml_files(root)
     vocab_files = [f for f in files if f.name == VOCABULARY_FILE]
     registry_files = [f for f in files if f.name == REGISTRY_FILE]
@@ -200,7 +249,7 @@ def evaluate(
 
     def run() -> tuple[Firing, list[Decision]]:
         firing = run_engine.run(rulebase.program, record)
-        return firing, resolve(firing, rulebase.by_id, rulebase.actions, day, record["agency"], known)
+        return firing, rulebase.resolve(firing, day, record["agency"], known)
 
     firing, decisions = cases.get(record, day, known, run) if cases is not None else run()
     return Evaluation(scenario_used, day, record["place.county"], record["agency"], firing, decisions, known)

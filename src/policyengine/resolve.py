@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
 from policyengine.engine import Firing
 from policyengine.model import LEVEL_RANK, NOT_ADDRESSED, Conclusion, Rule
@@ -220,6 +221,12 @@ def _defeats(ds: list[Defeat]) -> tuple[Defeat, ...]:
     return tuple(sorted(ds, key=lambda d: (d.rule, d.by or "", d.doctrine)))
 
 
+@cache
+def _unaddressed(action: str) -> Decision:
+    """The decision for an action that no fired rule speaks to (most actions, most of the time)."""
+    return Decision(action=action, verdict="not_addressed")
+
+
 def resolve(
     firing: Firing,
     rules: dict[str, Rule],
@@ -240,6 +247,9 @@ def resolve(
             (law if rule.is_law else practice)[c.action].append((rule, c))
     decisions = []
     for action in actions:
+        if not law[action] and not practice[action]:
+            decisions.append(_unaddressed(action))
+            continue
         spoken = [(r, c) for r, c in law[action] if c.value != NOT_ADDRESSED]
         ls = _resolve_law(spoken, day, agency, known_on)
         _resolve_silence([(r, c) for r, c in law[action] if c.value == NOT_ADDRESSED], day, agency, ls, known_on)

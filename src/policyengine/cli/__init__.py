@@ -43,6 +43,7 @@ COMMANDS: list[Command] = [
     Command("site", "policyengine.cli.site", "build the static website (map, matrix, counties, rules, memos)"),
     Command("serve", "policyengine.cli.serve", "serve the HTTP API (read-only; OpenAPI docs at /docs)"),
     Command("completion", "policyengine.cli.completion", "print a shell completion script (bash, zsh, tcsh)"),
+    Command("batch", "policyengine.cli.batch", "evaluate a records file (CSV, JSON Lines, Parquet) at scale"),
 ]
 
 DESCRIPTION = (
