@@ -104,7 +104,7 @@ def load_rulebase(root: str | Path | None = None) -> Rulebase:
     root = Path(root) if root is not None else bundled.rules_dir()
     if not root.is_dir():
         raise InputError.at(str(root), None, "rules directory not found")
-    return cache.cached(root, _display(root), lambda: _compiled(_load_rulebase(root)))
+    return cache.cached(root, display_name(root), lambda: _compiled(_load_rulebase(root)))
 
 
 def _compiled(rulebase: Rulebase) -> Rulebase:
