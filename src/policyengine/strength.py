@@ -80,8 +80,12 @@ def rule_strength(rule: Rule) -> str:
 
 
 def decision_strength(rules: Iterable[Rule]) -> str | None:
-    """The strength of a decision: that of its strongest deciding rule (None when nothing decides)."""
-    return strongest(rule_strength(r) for r in rules)
+    """The strength of a decision: that of its strongest deciding rule (None when nothing decides).
+
+    A record of silence decides nothing: it reports that the sources read say nothing, so it
+    lends no strength (its sources, often another jurisdiction's law, would otherwise read as
+    "binding" here)."""
+    return strongest(rule_strength(r) for r in rules if not r.is_silence)
 
 
 def rests_only_on_hearsay(rule: Rule) -> bool:
