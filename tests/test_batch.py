@@ -35,7 +35,9 @@ def test_each_case_once_gives_the_answer_of_each_record_evaluated_alone(rulebase
         for county in counties:
             for day in DATES:
                 facts = {**scenario.facts, "date": day, "place.county": county, "place.city": "none"}
-                alone = evaluate(Scenario(scenario.head, facts, "x"), rulebase, engine, as_of=day)
+                alone = evaluate(
+                    Scenario(scenario.head, facts, "x"), rulebase, engine, as_of=day, known_on=batch.known_on
+                )
                 row = batch.evaluate({k: v for k, v in facts.items()})
                 for d in alone.decisions:
                     assert row[f"{d.action}.verdict"] == d.verdict, (scenario.id, county, day, d.action)

@@ -26,7 +26,7 @@ from policyengine.deadline import hold_limit_dict
 from policyengine.engine import Engine, get_engine
 from policyengine.errors import InputError
 from policyengine.model import Scenario, ScenarioHead
-from policyengine.pipeline import Rulebase, evaluate, load_rulebase
+from policyengine.pipeline import Rulebase, evaluate, load_rulebase, today
 from policyengine.resolve import Decision
 
 if TYPE_CHECKING:
@@ -141,6 +141,7 @@ class Batch:
         actions: list[str] | None = None,
         as_of: dt.date | None = None,
         mapping: Mapping | None = None,
+        known_on: dt.date | None = None,
     ) -> None:
         self.rulebase = rulebase if rulebase is not None else load_rulebase()
         self.engine = engine if isinstance(engine, Engine) else get_engine(engine)
@@ -149,6 +150,8 @@ class Batch:
         if unknown:
             raise InputError.at("--actions", None, f"'{unknown[0]}' is not an action in the vocabulary")
         self.as_of = as_of
+        #: the date of knowledge applied to every record (default: today, fixed for the whole batch)
+        self.known_on = known_on or today()
         self.mapping = mapping or Mapping()
         self.keys = CaseKeys(self.rulebase)
         self._facts = _stated_facts(self.rulebase)
@@ -282,8 +285,10 @@ class Batch:
 
     def _evaluate(self, facts: dict[str, Any], day: dt.date) -> int:
         head = ScenarioHead.model_construct(id="record", title="record", date=day, expect={}, time=None)
-        ev = evaluate(Scenario(head, {**facts, "date": day}, "record"), self.rulebase, self.engine, as_of=self.as_of)
-        decisions = self.rulebase.resolution(ev.firing, ev.date, ev.agency)  # remembered: the same tuple
+        scenario = Scenario(head, {**facts, "date": day}, "record")
+        ev = evaluate(scenario, self.rulebase, self.engine, as_of=self.as_of, known_on=self.known_on)
+        # remembered: the same tuple
+        decisions = self.rulebase.resolution(ev.firing, ev.date, ev.agency, ev.known_on)
         found = self._rows.get(id(decisions))
         if found is None:  # the tuple is kept in the value, so its id cannot be reused meanwhile
             found = self._rows[id(decisions)] = (decisions, *self._row_of(decisions))

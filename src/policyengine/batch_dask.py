@@ -21,7 +21,7 @@ ROW, ERROR = "row", "error"
 
 
 def _options(args: argparse.Namespace) -> tuple:
-    return (args.rules, args.engine, args.as_of, args.actions, args.mapping)
+    return (args.rules, args.engine, args.as_of, args.actions, args.mapping, args.known_on)
 
 
 def _batch(options: tuple) -> Any:
@@ -31,7 +31,7 @@ def _batch(options: tuple) -> Any:
         from policyengine.batch import Batch, load_mapping
         from policyengine.pipeline import load_rulebase
 
-        rules, engine, as_of, actions, mapping = options
+        rules, engine, as_of, actions, mapping, known_on = options
         rulebase = load_rulebase(rules)
         found = _BATCHES[options] = Batch(
             rulebase,
@@ -39,6 +39,7 @@ def _batch(options: tuple) -> Any:
             [a.strip() for a in actions.split(",")] if actions else None,
             as_of,
             load_mapping(mapping, rulebase) if mapping else None,
+            known_on=known_on,
         )
     return found
 

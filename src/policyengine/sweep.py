@@ -312,6 +312,9 @@ class Sweep:
         raise KeyError(action)
 
 
+AS_OF = "as-of"  # known_on: each date judged with the knowledge of that date
+
+
 def sweep(
     rulebase: Rulebase,
     scenarios: Sequence[Scenario],
@@ -319,13 +322,14 @@ def sweep(
     dates: Iterable[dt.date],
     engine: Engine | None = None,
     cases: Cases | None = None,
-    known_on: dt.date | None = None,
+    known_on: dt.date | str | None = None,
 ) -> Sweep:
     """Evaluate each scenario at each place on each date, in that order (deterministic).
 
     Each distinct case is evaluated once (`Cases`); pass `cases` to share them between sweeps
     of one rulebase and engine. `known_on` is the date of knowledge (default: each scenario's
-    own, else today), as in `pipeline.evaluate`.
+    own, else today), as in `pipeline.evaluate`; `AS_OF` judges each date with the knowledge of
+    that date (what was known then), which is what a history of changes asks.
     """
     engine = engine or get_engine()
     cases = cases if cases is not None else Cases(rulebase)
@@ -343,6 +347,6 @@ def sweep(
                     city=place.city,
                     agency=place.agency,
                     cases=cases,
-                    known_on=known_on,
+                    known_on=day if known_on == AS_OF else known_on,  # type: ignore[arg-type]
                 )
     return Sweep(rulebase, tuple(scenarios), places, dates, evaluations)

@@ -55,6 +55,12 @@ def register(sub) -> None:
     add_rules_option(p)
     add_engine_option(p)
     p.add_argument("--as-of", type=_date, metavar="DATE", help="evaluate every record as of this date")
+    p.add_argument(
+        "--known-on",
+        type=_date,
+        metavar="DATE",
+        help="judge every record with the law as known on this day (default: today, recorded for a resume)",
+    )
     p.add_argument("--actions", metavar="A,B,...", help="only these actions (comma-separated)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: the machine's cores)")
     p.add_argument("--chunk-size", type=int, default=50_000, metavar="ROWS", help="rows per chunk (default 50000)")
@@ -75,6 +81,9 @@ def _format(path: str, what: str) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    from policyengine.pipeline import today
+
+    args.known_on = args.known_on or today()  # one date of knowledge for the whole run, and its resume
     if args.dask:
         from policyengine.batch_dask import run_dask
 
@@ -115,6 +124,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         "rules": str(Path(args.rules).resolve()) if args.rules else None,
         "engine": args.engine,
         "as_of": args.as_of.isoformat() if args.as_of else None,
+        "known_on": args.known_on.isoformat(),
         "actions": args.actions,
         "mapping": _file_hash(args.mapping) if args.mapping else None,
         "chunk_size": args.chunk_size,
@@ -275,7 +285,7 @@ class Worker:
         rulebase = load_rulebase(args.rules)
         mapping = load_mapping(args.mapping, rulebase) if args.mapping else None
         actions = [a.strip() for a in args.actions.split(",")] if args.actions else None
-        cls.batch = Batch(rulebase, args.engine, actions, args.as_of, mapping)
+        cls.batch = Batch(rulebase, args.engine, actions, args.as_of, mapping, known_on=args.known_on)
 
     @classmethod
     def chunk(cls, number: int, first_row: int, data: Any, parts: str, fmt: str) -> dict[str, Any]:

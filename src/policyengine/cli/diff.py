@@ -9,7 +9,13 @@ import argparse
 import sys
 
 from policyengine.cli.options import add_engine_option
-from policyengine.cli.views import add_action_option, add_scenario_option, chosen_actions, parse_date
+from policyengine.cli.views import (
+    add_action_option,
+    add_known_on_option,
+    add_scenario_option,
+    chosen_actions,
+    parse_date,
+)
 from policyengine.errors import InputError, Problem
 
 
@@ -29,6 +35,7 @@ def register(sub) -> None:
     add_action_option(p, "default: all")
     p.add_argument("--format", choices=["table", "markdown", "json"], default="table")
     add_engine_option(p)
+    add_known_on_option(p, "as-of")
     p.set_defaults(handler=main)
 
 
@@ -52,13 +59,16 @@ def main(args: argparse.Namespace) -> int:
     places: list[Place] = all_places(rulebases[-1])
     if len(rulebases) == 1:
         before, after = dates
-        result = sweep(rulebases[0], scenarios[0], places, [before, after], engine)
+        result = sweep(rulebases[0], scenarios[0], places, [before, after], engine, known_on=args.known_on)
         changes = diff_dates(result, before, after, actions)
         title = f"Changes from {before.isoformat()} to {after.isoformat()}"
         head = {"before": before.isoformat(), "after": after.isoformat()}
     else:
         days = sorted(set(dates)) or sorted(set(change_dates(rulebases[0])) | set(change_dates(rulebases[1])))
-        old, new = (sweep(rb, sc, places, days, engine) for rb, sc in zip(rulebases, scenarios, strict=True))
+        old, new = (
+            sweep(rb, sc, places, days, engine, known_on=args.known_on)
+            for rb, sc in zip(rulebases, scenarios, strict=True)
+        )
         changes = diff_rulebases(old, new, actions)
         title = f"Changes from rules {rules[0]} to rules {rules[1]}"
         head = {"before": rules[0], "after": rules[1], "dates": [d.isoformat() for d in days]}

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from policyengine.cli.options import add_engine_option, add_rules_option
-from policyengine.cli.views import add_scenario_option, chosen_actions, one_scenario, parse_date
+from policyengine.cli.views import add_known_on_option, add_scenario_option, chosen_actions, one_scenario, parse_date
 
 
 def register(sub) -> None:
@@ -26,6 +26,7 @@ def register(sub) -> None:
     p.add_argument("--link", default="place/{key}.html", metavar="PATTERN", help="each county's link ('' for none)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the SVG here instead of standard output")
     add_engine_option(p)
+    add_known_on_option(p, None)
     p.set_defaults(handler=main)
 
 
@@ -39,7 +40,9 @@ def main(args: argparse.Namespace) -> int:
     scenario = one_scenario(rulebase, args.scenario)
     action = chosen_actions(rulebase, [args.action], [])[0]
     day = args.as_of or dt.date.today()
-    result = sweep(rulebase, [scenario], county_places(rulebase), [day], get_engine(args.engine))
+    result = sweep(
+        rulebase, [scenario], county_places(rulebase), [day], get_engine(args.engine), known_on=args.known_on
+    )
     svg = render_map_svg(result, scenario.id, day, action, args.by, args.link or None)
     if args.output:
         Path(args.output).write_text(svg)

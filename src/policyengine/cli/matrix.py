@@ -7,7 +7,14 @@ import datetime as dt
 import sys
 
 from policyengine.cli.options import add_engine_option, add_rules_option
-from policyengine.cli.views import add_action_option, add_scenario_option, chosen_actions, one_scenario, parse_date
+from policyengine.cli.views import (
+    add_action_option,
+    add_known_on_option,
+    add_scenario_option,
+    chosen_actions,
+    one_scenario,
+    parse_date,
+)
 
 DEFAULT_ACTIONS = [
     "hold_beyond_release",
@@ -32,6 +39,7 @@ def register(sub) -> None:
     add_action_option(p, "default: " + ", ".join(DEFAULT_ACTIONS))
     p.add_argument("--format", choices=["table", "csv", "json", "markdown", "html"], default="table")
     add_engine_option(p)
+    add_known_on_option(p, None)
     p.set_defaults(handler=main)
 
 
@@ -45,6 +53,6 @@ def main(args: argparse.Namespace) -> int:
     scenario = one_scenario(rulebase, args.scenario)
     actions = chosen_actions(rulebase, args.action, DEFAULT_ACTIONS)
     day = args.as_of or dt.date.today()
-    result = sweep(rulebase, [scenario], all_places(rulebase), [day], get_engine(args.engine))
+    result = sweep(rulebase, [scenario], all_places(rulebase), [day], get_engine(args.engine), known_on=args.known_on)
     sys.stdout.write(RENDERERS[args.format](matrix_data(result, scenario.id, day, actions)))
     return 0

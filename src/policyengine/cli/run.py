@@ -73,8 +73,11 @@ def main(args: argparse.Namespace) -> int:
         raise InputError([Problem("--format", None, "csv needs --county (one row per county and action)")])
     moved = [s for s in scenarios if s.head.expect and _moved(args, s)]
     if moved:
+        flags = [f"--as-of {args.as_of}"] * (args.as_of is not None) + [f"--known-on {args.known_on}"] * bool(
+            args.known_on
+        )
         print(
-            f"policyengine: --as-of/--known-on: expectations of {len(moved)} scenario(s) not checked "
+            f"policyengine: {' '.join(flags)}: expectations of {len(moved)} scenario(s) not checked "
             "(they are written for each scenario's own dates)",
             file=sys.stderr,
         )

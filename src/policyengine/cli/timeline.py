@@ -6,7 +6,13 @@ import argparse
 import sys
 
 from policyengine.cli.options import add_engine_option, add_rules_option
-from policyengine.cli.views import add_action_option, add_scenario_option, chosen_actions, one_scenario
+from policyengine.cli.views import (
+    add_action_option,
+    add_known_on_option,
+    add_scenario_option,
+    chosen_actions,
+    one_scenario,
+)
 from policyengine.errors import InputError, Problem
 
 
@@ -24,6 +30,7 @@ def register(sub) -> None:
     add_action_option(p, "default: all")
     p.add_argument("--format", choices=["table", "markdown", "json", "html"], default="table")
     add_engine_option(p)
+    add_known_on_option(p, None)
     p.set_defaults(handler=main)
 
 
@@ -39,7 +46,9 @@ def main(args: argparse.Namespace) -> int:
         raise InputError([Problem("--county", None, f"'{args.county}' is not a county, the DOC or a city with rules")])
     scenario = one_scenario(rulebase, args.scenario)
     actions = chosen_actions(rulebase, args.action, rulebase.actions)
-    result = sweep(rulebase, [scenario], [place], interval_dates(rulebase, place), get_engine(args.engine))
+    result = sweep(
+        rulebase, [scenario], [place], interval_dates(rulebase, place), get_engine(args.engine), known_on=args.known_on
+    )
     changes = timeline(result, scenario.id, place, actions)
     title = f"Timeline: {place.label}"
     intro = f"{scenario.head.title}. Each change: verdict / practice before → after, and the rules behind it."

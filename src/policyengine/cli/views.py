@@ -19,6 +19,23 @@ def parse_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
+def parse_known_on(text: str) -> dt.date | str:
+    """A date of knowledge: a date, or `as-of` (each date judged with what was known that day)."""
+    return text if text == "as-of" else parse_date(text)
+
+
+def add_known_on_option(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    said = "each date's own" if default == "as-of" else "today"
+    p.add_argument(
+        "--known-on",
+        type=parse_known_on,
+        default=default,
+        metavar="DATE|as-of",
+        help="judge with the law as known on this day (rules declared later are set aside); 'as-of': "
+        f"each date with the knowledge of that date (default: {said})",
+    )
+
+
 def add_scenario_option(p: argparse.ArgumentParser, many: bool = False) -> None:
     p.add_argument(
         "--scenario",

@@ -9,7 +9,7 @@ from typing import Any
 from policyengine.report import terminal
 
 WIDTH = 80
-ACTION_W, VERDICT_W, STRENGTH_W, PRACTICE_W = 30, 14, 19, 10
+ACTION_W, VERDICT_W, PRACTICE_W = 30, 14, 10
 
 
 def _basis(d: dict[str, Any]) -> list[str]:
@@ -48,19 +48,19 @@ def _meta(result: dict[str, Any]) -> str:
     )
 
 
-def _strength(d: dict[str, Any]) -> str:
+def _strength_line(d: dict[str, Any]) -> list[str]:
+    """The strength of the authority behind the verdict, first of the lines under it."""
     strength = d.get("strength", "none")
-    return "" if strength == "none" else strength
+    return [] if strength == "none" else [f"strength: {strength.replace('_', ' ')}"]
 
 
 def render_one(result: dict[str, Any], rich: bool = False, width: int = WIDTH) -> str:
     notice = result.get("notice")
     if rich and width >= terminal.RICH_MIN_WIDTH:
         meta = _meta(result) + (f"\n{notice}" if notice else "")
-        columns = ["ACTION", "VERDICT", "STRENGTH", "PRACTICE"]
-        rows = terminal.Rows(result.get("title", result["scenario"]), meta, columns)
+        rows = terminal.Rows(result.get("title", result["scenario"]), meta, ["ACTION", "VERDICT", "PRACTICE"])
         for d in result["decisions"]:
-            rows.add([d["action"], d["verdict"], _strength(d), d["practice"]], _basis(d))
+            rows.add([d["action"], d["verdict"], d["practice"]], _strength_line(d) + _basis(d))
         out = [terminal.render_rows(rows, True, width)]
     else:
         out = textwrap.wrap(result.get("title", result["scenario"]), width, subsequent_indent="  ")
@@ -69,12 +69,11 @@ def render_one(result: dict[str, Any], rich: bool = False, width: int = WIDTH) -
         if notice:
             out += textwrap.wrap(notice, width, initial_indent="  ", subsequent_indent="  ")
         out.append("")
-        out.append(f"  {'ACTION':<{ACTION_W}}{'VERDICT':<{VERDICT_W}}{'STRENGTH':<{STRENGTH_W}}PRACTICE")
+        out.append(f"  {'ACTION':<{ACTION_W}}{'VERDICT':<{VERDICT_W}}PRACTICE")
         indent = " " * 6
         for d in result["decisions"]:
-            row = f"  {d['action']:<{ACTION_W}}{d['verdict']:<{VERDICT_W}}{_strength(d):<{STRENGTH_W}}{d['practice']}"
-            out.append(row.rstrip())
-            for line in _basis(d):
+            out.append(f"  {d['action']:<{ACTION_W}}{d['verdict']:<{VERDICT_W}}{d['practice']}".rstrip())
+            for line in _strength_line(d) + _basis(d):
                 out += textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent + "  ")
     if "expectations" in result:
         e = result["expectations"]
