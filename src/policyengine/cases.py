@@ -16,30 +16,11 @@ from bisect import bisect_right
 from typing import Any
 
 from policyengine.check import facts_tested
-from policyengine.model import AllOf, AnyOf, Condition, InForce, Not, Test
+from policyengine.model import Condition, Not, Test
 from policyengine.pipeline import Rulebase
+from policyengine.sweep import in_force_bounds, rule_dates
 
 ALWAYS_KEYED = ("agency", "place.county", "place.city")
-
-
-def _condition_dates(cond: Condition | None) -> set[dt.date]:
-    """First days on which a test of the `date` fact can change its answer."""
-    if cond is None:
-        return set()
-    if isinstance(cond, Test):
-        if cond.fact != "date" or not isinstance(cond.value, dt.date):
-            return set()
-        day, nxt = cond.value, cond.value + dt.timedelta(days=1)
-        return {"lt": {day}, "gte": {day}, "lte": {nxt}, "gt": {nxt}}.get(cond.op, {day, nxt})
-    if isinstance(cond, Not):
-        return _condition_dates(cond.item)
-    if isinstance(cond, AllOf | AnyOf):
-        return set().union(*(_condition_dates(c) for c in cond.items))
-    return set()
-
-
-def _bounds(in_force: InForce) -> set[dt.date]:
-    return {in_force.start} | ({in_force.until} if in_force.until else set())
 
 
 def change_dates(rulebase: Rulebase, county: str | None = None, city: str | None = None) -> list[dt.date]:
@@ -52,13 +33,10 @@ def change_dates(rulebase: Rulebase, county: str | None = None, city: str | None
             (j.level == "county" and j.county != county) or (j.level == "city" and j.city != city)
         ):
             continue
-        days |= _bounds(rule.in_force) | _condition_dates(rule.when)
-        declared = getattr(rule, "declared", None)
-        if isinstance(declared, dt.date):
-            days.add(declared)
+        days |= rule_dates(rule)
     for agreement in rulebase.registry.agreements:
         if county is None or agreement.county == county:
-            days |= _bounds(agreement.in_force)
+            days |= in_force_bounds(agreement.in_force)
     return sorted(days)
 
 

@@ -114,13 +114,13 @@ def _condition_dates(cond: Condition | None) -> set[dt.date]:
     return set()
 
 
-def _bounds(in_force: InForce) -> set[dt.date]:
+def in_force_bounds(in_force: InForce) -> set[dt.date]:
     return {in_force.start} | ({in_force.until} if in_force.until else set())
 
 
 def rule_dates(rule: Rule) -> set[dt.date]:
     """The days on which this rule starts or stops governing, or is declared."""
-    out = _bounds(rule.in_force) | _condition_dates(rule.when)
+    out = in_force_bounds(rule.in_force) | _condition_dates(rule.when)
     declared = getattr(rule, "declared", None)  # issue 8: the day the authority was issued
     if isinstance(declared, dt.date):
         out.add(declared)
@@ -153,7 +153,7 @@ def change_dates(rulebase: Rulebase, county: str | None = None, place: Place | N
             days |= rule_dates(rule)
     for agreement in rulebase.registry.agreements:
         if place is None or place.county is None or agreement.county == place.county:
-            days |= _bounds(agreement.in_force)
+            days |= in_force_bounds(agreement.in_force)
     return sorted(days)
 
 
