@@ -36,10 +36,18 @@ def test_county_all_returns_87_decisions_all_prohibited_after_2019(capsys):
     assert {hold(r)["verdict"] for r in results} == {"prohibited"}
 
 
-def test_the_same_scenario_in_2013_is_not_prohibited_anywhere(capsys):
-    results = county_results(capsys, NO_POLICY, "--as-of", "2013-05-01")
+def test_the_same_scenario_in_2013_as_known_then_is_not_prohibited_anywhere(capsys):
+    results = county_results(capsys, NO_POLICY, "--as-of", "2013-05-01", "--known-on", "2013-05-01")
     assert len(results) == 87
     assert "prohibited" not in {hold(r)["verdict"] for r in results}
+    assert {r["known_on"] for r in results} == {"2013-05-01"}
+
+
+def test_the_same_scenario_in_2013_as_known_today_is_prohibited_everywhere(capsys):
+    """The 2014 rulings and Esparza (2019) declare what the law was in 2013."""
+    results = county_results(capsys, NO_POLICY, "--as-of", "2013-05-01")
+    assert {hold(r)["verdict"] for r in results} == {"prohibited"}
+    assert {hold(r)["as_declared"][0]["in"] for r in results} == {"Esparza v. Nobles County (2019)"}
 
 
 def test_counties_without_a_sourced_policy_show_practice_unknown(capsys, rulebase):

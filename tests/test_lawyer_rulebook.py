@@ -33,7 +33,8 @@ def test_rule_entry_has_conclusion_conditions_dates_sources_and_review(capsys):
     ]
     assert "Concludes: **prohibited**: Keep the person in custody" in entry
     assert "The ICE detainer form lodged with the agency, if any (`immigration.detainer`) is not `none`" in entry
-    assert "In force: in force from 2019-09-23" in entry
+    assert "In force: in force from 1997-04-01" in entry
+    assert "Declared: 2019-09-23" in entry
     assert "> — Esparza v. Nobles County" in entry
     assert "<http://casetext.com/case/esparza-v-nobles-cnty>" in entry
     assert "Review: **draft**" in entry
@@ -43,9 +44,11 @@ def test_rule_entry_has_conclusion_conditions_dates_sources_and_review(capsys):
 def test_county_filter_and_html(capsys):
     out = rulebook(capsys, "--jurisdiction", "Hennepin", "--format", "html")
     assert out.startswith("<!DOCTYPE html>")
-    assert "<h2>Hennepin County</h2>" in out
+    assert '<h2 id="section-hennepin-county">Hennepin County</h2>' in out
+    anchor = "mn.county.hennepin.no-detainer-hold"
+    assert f'<h3 id="{anchor}">' in out and f'href="#{anchor}"' in out  # an anchor per rule, and contents
     assert "Applies only in Hennepin County" in out
-    assert "<h2>State of Minnesota</h2>" not in out
+    assert ">State of Minnesota</h2>" not in out
 
 
 def test_unknown_jurisdiction_is_an_error(capsys):

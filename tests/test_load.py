@@ -41,8 +41,16 @@ def test_unsafe_tags_are_refused():
 
 def test_merge_keys_are_refused():
     with pytest.raises(InputError) as exc:
-        load("base: &b {x: 1}\nother:\n  <<: *b\n")
+        load("base: {x: 1}\nother:\n  <<: {x: 1}\n")
     assert exc.value.problems[0].line == 3
+    assert "merge keys" in exc.value.problems[0].message
+
+
+def test_anchors_and_aliases_are_refused_where_they_stand():
+    with pytest.raises(InputError) as exc:
+        load("a: 1\nbase: &b {x: 1}\nother: *b\n")
+    assert (exc.value.problems[0].line, exc.value.problems[0].code) == (2, "PE111")
+    assert "YAML alias" in exc.value.problems[0].message
 
 
 def test_invalid_yaml_is_located():
@@ -56,3 +64,60 @@ def test_missing_file(tmp_path):
     with pytest.raises(InputError) as exc:
         load_yaml(tmp_path / "nope.yaml")
     assert "file not found" in str(exc.value)
+
+
+def _read_bytes(tmp_path, data: bytes):
+    path = tmp_path / "x.yaml"
+    path.write_bytes(data)
+    return load_yaml(path, display="x.yaml")
+
+
+def test_bom_crlf_and_cr_line_ends_read_as_the_same_document_with_the_same_lines(tmp_path):
+    plain = b"a: 1\nb:\n  - c\n  - d: 2\n"
+    expected = _read_bytes(tmp_path, plain)
+    for variant in (b"\xef\xbb\xbf" + plain, plain.replace(b"\n", b"\r\n"), plain.replace(b"\n", b"\r")):
+        doc = _read_bytes(tmp_path, variant)
+        assert doc.data == expected.data and doc.lines == expected.lines
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "fragment"),
+    [
+        (b"a: 1\nb: 'x\x07y'\n", 2, "control character U+0007 at column 6"),
+        (b"a: 1\n\nc: \x00\n", 3, "control character U+0000 at column 4"),
+        (b"a: 1\nb: caf\xe9\n", 2, "not UTF-8 text: byte 0xe9 at column 7"),
+        (b"a: 1\r\nb: 2\r\nc: \xff\r\n", 3, "byte 0xff at column 4"),
+        (b"\xff\xfea\x00:\x00", 1, "UTF-16"),
+        (b"a:\n\tb: 1\n", 2, "a tab character at column 1"),
+    ],
+)
+def test_bad_bytes_are_located_by_line_and_column(tmp_path, data, line, fragment):
+    with pytest.raises(InputError) as exc:
+        _read_bytes(tmp_path, data)
+    (problem,) = exc.value.problems
+    assert problem.line == line and fragment in problem.message, problem
+
+
+def test_deep_nesting_and_alias_bombs_are_refused_at_once():
+    lines = ["a0: &a0 ['lol']"]
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")  # 9**9 copies if expanded
+    bomb = "\n".join(lines) + "\n"
+    with pytest.raises(InputError) as exc:
+        load(bomb)
+    assert exc.value.problems[0].code == "PE111"
+    with pytest.raises(InputError) as exc:
+        load("x: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert exc.value.problems[0].line == 1
+    with pytest.raises(InputError) as exc:
+        load("x:\n" + "".join("  " * (i + 1) + "k:\n" for i in range(60)) + "  " * 61 + "k: 1\n")
+    assert "nesting deeper than 40 levels" in exc.value.problems[0].message
+
+
+def test_a_file_just_over_the_size_limit_is_refused(tmp_path):
+    from policyengine.load import MAX_FILE_BYTES
+
+    with pytest.raises(InputError) as exc:
+        _read_bytes(tmp_path, b"a: '" + b"x" * MAX_FILE_BYTES + b"'\n")
+    assert exc.value.problems[0].code == "PE109"
+    assert _read_bytes(tmp_path, b"a: '" + b"x" * (MAX_FILE_BYTES - 10) + b"'\n").data["a"].startswith("xxx")

@@ -10,11 +10,22 @@ from policyengine.engine import ReferenceEngine, get_engine
 from policyengine.model import Scenario, ScenarioHead
 from policyengine.pipeline import evaluate, load_rulebase
 
-SOURCE = '[{cite: "Test source", url: "https://example.org/s"}]'
+SOURCE = '[{cite: "Test source", url: "https://example.org/s", authority: statute}]'
 
 
 def rule(
-    rid, then, *, kind="law", binds="[county_jail, doc]", when=None, since="2000-01-01", until=None, overrides=None
+    rid,
+    then,
+    *,
+    kind="law",
+    binds="[county_jail, doc]",
+    when=None,
+    since="2000-01-01",
+    until=None,
+    overrides=None,
+    notes=None,
+    declared=None,
+    source=SOURCE,
 ):
     lines = [f"  - id: {rid}", f"    title: {rid}", f"    kind: {kind}", f"    binds: {binds}"]
     lines.append(f"    in_force: {{from: {since}" + (f", until: {until}" if until else "") + "}")
@@ -22,7 +33,11 @@ def rule(
         lines.append(f"    when: {when}")
     if overrides:
         lines.append(f"    overrides: {overrides}")
-    lines += [f"    then: {then}", f"    sources: {SOURCE}", "    review: {status: draft}"]
+    if declared:
+        lines.append(f"    declared: {declared}")
+    if notes:
+        lines.append(f"    notes: {notes}")
+    lines += [f"    then: {then}", f"    sources: {source}", "    review: {status: draft}"]
     return "\n".join(lines) + "\n"
 
 
@@ -246,8 +261,68 @@ def test_extending_an_era_rule_in_a_copy_of_the_bundled_rules_runs(tmp_path, cap
     out = capsys.readouterr().out
     assert code in (0, 1)
     hold = next(d for d in json.loads(out)["decisions"] if d["action"] == "hold_beyond_release")
-    # Both era rules now override the 48-hour request and both stay in force: a same-level conflict.
-    assert hold["verdict"] == "conflict"
+    # Both era rules now override the 48-hour request and both stay in force; the Fourth
+    # Amendment rule overrides the era rule (issue 8's rules), and state law narrows the result.
+    assert hold["verdict"] == "prohibited"
     defeats = {(d["rule"], d["by"]) for d in hold["defeated"]}
     assert ("fed.detainer.hold-request", "fed.detainer.mandatory-reading-era") in defeats
     assert ("fed.detainer.hold-request", "fed.fourth-amendment.detainer-only-hold") in defeats
+    assert ("fed.detainer.mandatory-reading-era", "fed.fourth-amendment.detainer-only-hold") in defeats
+
+
+SILENT = "No statute of this fixture speaks to it; searched the fixture's code."
+
+
+def test_a_record_of_silence_alone_decides_not_addressed_and_names_itself(rules_dir):
+    files = {"s.yaml": level_file("state", rule("s.silent", "{allow_interview: not_addressed}", notes=SILENT))}
+    d = decide(rules_dir, files)["allow_interview"]
+    assert d.verdict == "not_addressed"
+    assert d.decided_by == ("s.silent",)
+
+
+def test_any_other_law_verdict_prevails_over_a_record_of_silence(rules_dir):
+    files = {
+        "f.yaml": level_file("federal", rule("f.permit", "{allow_interview: permitted}")),
+        "s.yaml": level_file("state", rule("s.silent", "{allow_interview: not_addressed}", notes=SILENT)),
+        "c.yaml": level_file(
+            "county", rule("c.silent", "{allow_interview: not_addressed}", notes=SILENT), county="Aitkin"
+        ),
+    }
+    d = decide(rules_dir, files)["allow_interview"]
+    assert d.verdict == "permitted"
+    assert d.decided_by == ("f.permit",)
+    assert [(x.rule, x.by, x.doctrine) for x in d.defeated] == [
+        ("c.silent", "f.permit", "the law speaks"),
+        ("s.silent", "f.permit", "the law speaks"),
+    ]
+
+
+def test_a_record_of_silence_not_in_force_decides_nothing(rules_dir):
+    files = {
+        "s.yaml": level_file(
+            "state", rule("s.silent", "{allow_interview: not_addressed}", notes=SILENT, since="2030-01-01")
+        )
+    }
+    d = decide(rules_dir, files)["allow_interview"]
+    assert d.verdict == "not_addressed"
+    assert d.decided_by == ()
+    assert [(x.rule, x.doctrine) for x in d.defeated] == [("s.silent", "not in force")]
+
+
+def test_a_record_of_silence_needs_notes_and_cannot_mix_with_verdicts(rules_dir):
+    import pytest
+
+    from policyengine.errors import InputError
+
+    bad = {
+        "s.yaml": level_file(
+            "state",
+            rule("s.bare", "{allow_interview: not_addressed}"),
+            rule("s.mixed", "{allow_interview: not_addressed, notify_release: permitted}", notes=SILENT),
+        )
+    }
+    with pytest.raises(InputError) as exc:
+        load_rulebase(rules_dir(bad))
+    text = str(exc.value)
+    assert "record of silence 's.bare' needs notes" in text
+    assert "concludes not_addressed for every action it names" in text

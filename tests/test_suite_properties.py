@@ -87,9 +87,15 @@ def test_generated_scenarios_are_valid_scenario_files(scenario):
 # ------------------------------------------------------ Minnesota detainer rule
 
 
-def test_state_rule_is_in_force_from_esparza():
-    """The invariant below is stated from the date of Esparza v. Nobles County."""
-    assert rulebase().by_id[STATE_RULE].in_force.start == dt.date(2019, 9, 23)
+ESPARZA = dt.date(2019, 9, 23)
+FOURTH = "fed.fourth-amendment.detainer-only-hold"
+
+
+def test_state_rule_is_declared_by_esparza_and_reaches_back():
+    """Declared on the date of Esparza v. Nobles County; it governs events from 1997 on."""
+    rule = rulebase().by_id[STATE_RULE]
+    assert rule.declared == ESPARZA
+    assert rule.in_force.start == dt.date(1997, 4, 1)
 
 
 def _detainer_no_basis(**extra):
@@ -97,7 +103,7 @@ def _detainer_no_basis(**extra):
     detainers = [v for v in rulebase().vocabulary.facts["immigration.detainer"].values if v != "none"]
     return scenarios(
         rulebase(),
-        date=st.dates(rule.in_force.start, dt.date(2027, 12, 31)),
+        date=st.dates(ESPARZA, dt.date(2027, 12, 31)),
         agency=st.sampled_from(sorted(rule.binds)),
         immigration__detainer=st.sampled_from(detainers),
         immigration__judicial_warrant="none",
@@ -144,6 +150,69 @@ def test_minnesota_detainer_rule_in_every_county_for_every_bound_agency():
             if decision["verdict"] != "prohibited" or STATE_RULE not in decision["decided_by"]:
                 wrong.append(f"{county}/{agency}: {decision['verdict']} by {decision['decided_by']}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_pre_decision_events_get_the_declared_answer_today_and_the_open_one_then():
+    """Every county, every detainer form: a jail release in 2018 (after the 2014 rulings, before
+    Esparza) is prohibited with today's knowledge (declared by Esparza), and with the knowledge
+    of its own day it is what was open then: contested, leaning prohibited, Esparza not yet
+    declared."""
+    rb = rulebase()
+    forms = [v for v in rb.vocabulary.facts["immigration.detainer"].values if v != "none"]
+    base = {
+        "date": dt.date(2018, 8, 10),
+        "agency": "county_jail",
+        "person.custody": "serving_sentence",
+        "person.release_reason": "sentence_complete",
+    }
+    wrong = []
+    for county in rb.counties:
+        for form in forms:
+            s = scenario_from({**base, "place.county": county, "immigration.detainer": form})
+            today = by_action(evaluation_dict(evaluate(s, rb, REFERENCE), rb)["decisions"])["hold_beyond_release"]
+            then_ev = evaluate(s, rb, REFERENCE, known_on=base["date"])
+            then = by_action(evaluation_dict(then_ev, rb)["decisions"])["hold_beyond_release"]
+            not_yet = {(x["rule"], x["doctrine"]) for x in then["defeated"]}
+            if (today["verdict"], today["decided_by"][:1], today["as_declared"][0]["rule"]) != (
+                "prohibited",
+                [STATE_RULE],
+                STATE_RULE,
+            ):
+                wrong.append(f"{county}/{form} today: {today['verdict']} by {today['decided_by']}")
+            if (then["verdict"], then["leaning"], then["decided_by"]) != ("contested", "prohibited", [FOURTH]) or (
+                STATE_RULE,
+                "not yet declared",
+            ) not in not_yet:
+                wrong.append(f"{county}/{form} then: {then['verdict']} by {then['decided_by']}")
+    assert not wrong, "\n".join(wrong[:20])
+
+
+@given(
+    scenarios(
+        rulebase(),
+        immigration__detainer="I-247N",
+        immigration__admin_warrant="none",
+        immigration__judicial_warrant="none",
+        custody__outstanding_warrant=False,
+        custody__new_probable_cause=False,
+        custody__court_order=False,
+    ),
+    st.dates(dt.date(1997, 1, 1), dt.date(2027, 12, 31)),
+)
+def test_an_i247n_alone_never_makes_a_hold_permitted(scenario, known_on):
+    """An I-247N asks only for notice: alone it never makes a hold permitted, required, or
+    contested leaning permitted, whatever the day of the event or of the knowledge."""
+    ev = evaluate(scenario, rulebase(), REFERENCE, known_on=known_on)
+    for d in ev.decisions:
+        if d.action not in HOLD_ACTIONS:
+            continue
+        if d.verdict in ("permitted", "required") or (d.verdict == "contested" and d.leaning == "permitted"):
+            fail(
+                scenario,
+                "i247n-never-a-hold",
+                {d.action: {"verdict_not": ["permitted", "required"]}},
+                f"{d.action} is {d.verdict} (leaning {d.leaning}) on an I-247N alone (known on {known_on})",
+            )
 
 
 # ------------------------------------------------------------- 8 U.S.C. § 1373

@@ -7,3 +7,5 @@ load (YAML with positions) -> model (pydantic) -> check (vocabulary) -> compile
 """
 
 __version__ = "0.1.0"
+# Checked by the `policyengine` command: an unrelated PyPI package is also imported as `policyengine`.
+__distribution__ = "mn-ice-policyengine"

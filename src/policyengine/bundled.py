@@ -21,3 +21,9 @@ def rules_dir() -> Path:
 
 def scenarios_dir() -> Path:
     return _find("scenarios")
+
+
+def schema_dir() -> Path:
+    """The JSON Schemas, where the bundled files' `$schema` comments point (`docs/schema/`
+    beside `rules/` and `scenarios/`, in the checkout and in the installed package)."""
+    return _find("docs") / "schema"

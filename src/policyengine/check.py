@@ -10,7 +10,9 @@ command, which adds the static analysis across rules, is `policyengine.analysis`
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -22,6 +24,7 @@ from policyengine.errors import InputError, Problem
 from policyengine.load import Document, Path_
 from policyengine.model import (
     LEVEL_RANK,
+    NOT_ADDRESSED,
     Conclusion,
     FactSpec,
     Jurisdiction,
@@ -33,6 +36,7 @@ from policyengine.model import (
     ScenarioHead,
     Vocabulary,
 )
+from policyengine.names import did_you_mean
 from policyengine.terms import LAW_VERDICTS as LAW_VERDICTS
 from policyengine.terms import PRACTICES as PRACTICES
 from policyengine.terms import Level, Practice, Verdict
@@ -86,6 +90,8 @@ def _describe(err: Mapping[str, Any], loc: tuple[str | int, ...]) -> str:
         return f"{where}: every rule needs at least one source (cite and url)"
     got = err.get("input")
     shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+    if len(shown) > 80:  # a pasted page or a generated value: the line number finds it
+        shown = shown[:60] + f"... ({len(shown)} characters)"
     return f"{where}: {err['msg'].rstrip('.')} (got {shown})"
 
 
@@ -121,12 +127,91 @@ def check_vocabulary(doc: Document) -> Vocabulary:
             problems.append(Problem(doc.file, where, f"fact '{name}' needs a default or required", "PE107"))
         if spec.default is not None and spec.values and spec.default not in spec.values:
             problems.append(Problem(doc.file, where, f"default of '{name}' is not one of its values", "PE107"))
+        if spec.default is not None and not _has_type(spec.default, spec.type):
+            problems.append(
+                Problem(
+                    doc.file,
+                    doc.line(("facts", name, "default")),
+                    f"default of '{name}' is {spec.default!r}, not a {spec.type} value",
+                    WRONG_DEFAULT_TYPE,
+                )
+            )
     if problems:
         raise InputError(problems)
     return vocab
 
 
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {"boolean": (bool,), "integer": (int,), "date": (dt.date,), "enum": (str,)}
+
+
+def _has_type(value: Any, fact_type: str) -> bool:
+    """Whether a vocabulary default is a value of its fact's type (true is no integer)."""
+    if isinstance(value, bool) and fact_type != "boolean":
+        return False
+    return isinstance(value, _PYTHON_TYPES[fact_type])
+
+
 # ------------------------------------------------------------------ registry
+
+WRONG_DEFAULT_TYPE = "PE113"
+NOT_THE_CENSUS_COUNTIES = "PE112"
+FICTIONAL_FIPS = 900  # a fictional test registry's county codes start here (27900 ...)
+
+
+@functools.cache
+def census_counties() -> dict[str, str]:
+    """Minnesota's counties as the Census Bureau lists them (2020), name -> five-digit FIPS.
+
+    The list ships with the `addfips` package (data/counties_2020.csv), a maintained copy of
+    the Census county file, so the registry is checked against a source other than itself.
+    """
+    from importlib.resources import files
+
+    lines = files("addfips").joinpath("data/counties_2020.csv").read_text(encoding="utf-8").splitlines()
+    out = {}
+    for row in csv.DictReader([lines[0], *(line for line in lines if line.startswith("27,"))]):
+        if row["statefp"] == "27":
+            out[row["name"].removesuffix(" County")] = row["statefp"] + row["countyfp"]
+    return out
+
+
+def _census_problems(doc: Document, registry: Registry) -> list[Problem]:
+    """Where the registry's counties differ from the Census list (nothing dropped, nothing invented)."""
+    problems = []
+    if registry.fictional:
+        for i, county in enumerate(registry.counties):
+            if int(county.fips[2:]) < FICTIONAL_FIPS:
+                problems.append(
+                    Problem(
+                        doc.file,
+                        doc.line(("counties", i, "fips")),
+                        f"a fictional registry uses FIPS codes from 27{FICTIONAL_FIPS} up, not {county.fips}",
+                        NOT_THE_CENSUS_COUNTIES,
+                    )
+                )
+        return problems
+    census = census_counties()
+    listed = {c.name for c in registry.counties}
+    for i, county in enumerate(registry.counties):
+        if county.name not in census:
+            message = f"'{county.name}' is not a Minnesota county in the Census list"
+        elif census[county.name] != county.fips:
+            message = f"{county.name} County has FIPS {census[county.name]} in the Census list, not {county.fips}"
+        else:
+            continue
+        problems.append(Problem(doc.file, doc.line(("counties", i)), message, NOT_THE_CENSUS_COUNTIES))
+    missing = [name for name in census if name not in listed]
+    if missing:
+        problems.append(
+            Problem(
+                doc.file,
+                doc.line(("counties",)),
+                f"the registry lists {len(registry.counties)} counties; missing from the Census list's "
+                f"{len(census)}: {', '.join(missing)}",
+                NOT_THE_CENSUS_COUNTIES,
+            )
+        )
+    return problems
 
 
 def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
@@ -141,6 +226,7 @@ def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
                     Problem(doc.file, doc.line(("counties", i, key)), f"county {key} '{value}' listed twice", "PE107")
                 )
             names[(key, value)] = i
+    problems += _census_problems(doc, registry)
     counties = {c.name for c in registry.counties}
     for i, city in enumerate(registry.cities):
         if city.county not in counties:
@@ -193,6 +279,9 @@ def check_value(vocab: Vocabulary, registry: Registry, fact: str, value: Any) ->
         return None if ok else f"'{fact}' takes a date (YYYY-MM-DD), not {value!r}"
     allowed = allowed_values(vocab, registry, fact) or []
     if value not in allowed:
+        hint = did_you_mean(value, allowed)
+        if hint:
+            return f"'{value}' is not an allowed value of '{fact}'{hint}"
         shown = ", ".join(map(str, allowed[:12])) + (", ..." if len(allowed) > 12 else "")
         return f"'{value}' is not an allowed value of '{fact}' (allowed: {shown})"
     return None
@@ -243,9 +332,8 @@ class _RuleChecker:
     def _rule(self, raw: RawRule, j: Jurisdiction, at: Path_) -> Rule | None:
         for i, agency in enumerate(raw.binds):
             if agency not in self.agencies:
-                self.problem(
-                    (*at, "binds", i), f"'{agency}' is not an agency (allowed: {', '.join(self.agencies)})", "PE102"
-                )
+                hint = did_you_mean(agency, self.agencies) or f" (allowed: {', '.join(self.agencies)})"
+                self.problem((*at, "binds", i), f"'{agency}' is not an agency{hint}", "PE102")
         if raw.kind != "definition" and not raw.binds:
             self.problem((*at, "id"), f"rule '{raw.id}' must say whom it binds ('binds: [...]')", "PE104")
         if raw.in_force.until is not None and raw.in_force.until <= raw.in_force.start:
@@ -268,6 +356,7 @@ class _RuleChecker:
             review=raw.review,
             notes=raw.notes,
             reference=raw.reference,
+            declared=raw.declared,
             file=self.doc.file,
             line=self.doc.line((*at, "id")),
         )
@@ -289,7 +378,11 @@ class _RuleChecker:
                     derives.append(name)
                 continue
             if name not in self.vocab.actions:
-                self.problem(where, f"'{name}' is not an action in the vocabulary", "PE102")
+                self.problem(
+                    where,
+                    f"'{name}' is not an action in the vocabulary{did_you_mean(name, self.vocab.actions)}",
+                    "PE102",
+                )
                 continue
             if raw.kind == "law":
                 c = self._verdict(name, value, where)
@@ -300,6 +393,15 @@ class _RuleChecker:
                 c = None
             if c:
                 conclusions.append(c)
+        silent = [c for c in conclusions if c.value == NOT_ADDRESSED]
+        if silent and len(silent) != len(conclusions):
+            self.problem(
+                at, "a record of silence concludes not_addressed for every action it names, nothing else", "PE104"
+            )
+        if silent and not (raw.notes and raw.notes.strip()):
+            self.problem(
+                (*at[:-1], "id"), f"record of silence '{raw.id}' needs notes saying what was searched", "PE104"
+            )
         return conclusions, derives
 
     def _verdict(self, action: str, value: Any, at: Path_) -> Conclusion | None:
@@ -312,8 +414,13 @@ class _RuleChecker:
         for key in sorted(unknown):
             self.problem((*at, key), f"unknown key '{key}' in the conclusion for '{action}'", "PE104")
         verdict = value["verdict"]
+        if verdict == NOT_ADDRESSED:
+            if set(value) != {"verdict"}:
+                self.problem(at, "a record of silence (not_addressed) takes no protected, leaning or question", "PE104")
+            return Conclusion(action, NOT_ADDRESSED)
         if verdict not in LAW_VERDICTS:
-            self.problem((*at, "verdict"), f"'{verdict}' is not a verdict ({', '.join(LAW_VERDICTS)})", "PE104")
+            allowed = ", ".join([*LAW_VERDICTS, NOT_ADDRESSED])
+            self.problem((*at, "verdict"), f"'{verdict}' is not a verdict ({allowed})", "PE104")
             return None
         protected = value.get("protected", False)
         if not isinstance(protected, bool) or (protected and verdict != Verdict.PERMITTED):
@@ -488,10 +595,20 @@ def _definition_cycles(rules: list[Rule]) -> list[Problem]:
 # ----------------------------------------------------------------- scenarios
 
 
+def _iso_date(text: str) -> dt.date | str:
+    """A quoted ISO date as a date; anything else unchanged, for the model to reject."""
+    try:
+        return dt.date.fromisoformat(text.strip()) if len(text.strip()) == 10 else text
+    except ValueError:
+        return text
+
+
 def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scenario:
     data = _top_level_mapping(doc, "scenario")
     groups = {name.split(".", 1)[0] for name in vocab.facts if "." in name}
     head_data = {k: v for k, v in data.items() if k in SCENARIO_HEAD_KEYS}
+    if isinstance(head_data.get("date"), str):  # `date: "2026-02-10"`, quoted (and every JSON date)
+        head_data["date"] = _iso_date(head_data["date"])
     problems: list[Problem] = []
     try:
         head: ScenarioHead | None = validate(doc, ScenarioHead, head_data, ())
@@ -504,7 +621,10 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
     def add(name: str, value: Any, path: Path_) -> None:
         spec = vocab.facts.get(name)
         if spec is None:
-            problems.append(Problem(doc.file, doc.line(path), f"'{name}' is not a fact in the vocabulary", "PE102"))
+            hint = did_you_mean(name, vocab.facts)
+            problems.append(
+                Problem(doc.file, doc.line(path), f"'{name}' is not a fact in the vocabulary{hint}", "PE102")
+            )
         elif spec.source == "derived":
             problems.append(
                 Problem(
@@ -520,6 +640,8 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
                     "PE104",
                 )
             )
+        elif spec.type == "date" and isinstance(value, str) and isinstance(_iso_date(value), dt.date):
+            facts[name] = _iso_date(value)
         elif (why := check_value(vocab, registry, name, value)) is not None:
             problems.append(Problem(doc.file, doc.line(path), why, "PE103"))
         else:
@@ -541,7 +663,8 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
         elif key in vocab.facts:
             add(key, value, (key,))
         else:
-            problems.append(Problem(doc.file, doc.line((key,)), f"unknown key '{key}' in a scenario", "PE101"))
+            hint = did_you_mean(key, [*SCENARIO_HEAD_KEYS, *groups, *(f for f in vocab.facts if "." not in f)])
+            problems.append(Problem(doc.file, doc.line((key,)), f"unknown key '{key}' in a scenario{hint}", "PE101"))
     for name, spec in vocab.facts.items():
         if spec.required and spec.source == "scenario" and name not in facts and name != "date":
             if name not in rejected:
@@ -549,11 +672,12 @@ def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scen
     if head is not None:
         for action, _ in head.expect.items():
             if action not in vocab.actions:
+                hint = did_you_mean(action, vocab.actions)
                 problems.append(
                     Problem(
                         doc.file,
                         doc.line(("expect", action)),
-                        f"'{action}' is not an action in the vocabulary",
+                        f"'{action}' is not an action in the vocabulary{hint}",
                         "PE102",
                     )
                 )

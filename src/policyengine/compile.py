@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from policyengine.conditions import NEGATE, AllOf, AnyOf, Condition, Not, Test, Visitor, facts_tested
@@ -39,9 +40,19 @@ class Program:
     strata: tuple[tuple[CompiledRule, ...], ...]
     digest: str
 
-    @property
+    @cached_property
     def rules(self) -> tuple[CompiledRule, ...]:
         return tuple(r for stratum in self.strata for r in stratum)
+
+    @cached_property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule id in program order (the order firings are reported in)."""
+        return tuple(r.id for r in self.rules)
+
+    @cached_property
+    def derivations(self) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]:
+        """Per stratum, in order: (rule id, facts it derives) for the rules that derive any."""
+        return tuple(tuple((r.id, r.rule.derives) for r in stratum if r.rule.derives) for stratum in self.strata)
 
 
 def engine_value(value: Any) -> Any:

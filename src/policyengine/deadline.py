@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 HOLD_LIMIT = dt.timedelta(hours=48)
 BASIS = "8 C.F.R. § 287.7(d)"
@@ -35,9 +37,20 @@ def _excluded(day: dt.date, federal: holidays.HolidayBase) -> str | None:
     return federal.get(day)
 
 
+@lru_cache(maxsize=64)
+def _federal_holidays(year: int) -> holidays.HolidayBase:
+    """The federal holidays of `year` and the next (a hold may run into January): built once per year.
+
+    `holidays` is imported here, on first use: most commands never need it."""
+    import holidays
+
+    return holidays.country_holidays("US", years=range(year, year + 2))
+
+
+@lru_cache(maxsize=65536)
 def federal_hold_limit(release: dt.datetime) -> HoldLimit:
     """48 hours from `release`, not counting Saturdays, Sundays and federal holidays."""
-    federal = holidays.country_holidays("US", years=range(release.year, release.year + 2))
+    federal = _federal_holidays(release.year)
     remaining, moment, skipped = HOLD_LIMIT, release, []
     while True:
         midnight = dt.datetime.combine(moment.date() + dt.timedelta(days=1), dt.time())

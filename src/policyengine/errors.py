@@ -18,7 +18,7 @@ class Problem:
     file: str
     line: int | None
     message: str
-    code: str | None = None
+    code: str | None = None  # PEnnn (docs/errors/PEnnn.md) where the problem is raised with one
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

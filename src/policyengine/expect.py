@@ -125,11 +125,15 @@ class CheckedScenario:
 
 
 def evaluate_expectations(
-    scenario: Scenario, rulebase: Rulebase, engine: Engine | None = None, as_of: dt.date | None = None
+    scenario: Scenario,
+    rulebase: Rulebase,
+    engine: Engine | None = None,
+    as_of: dt.date | None = None,
+    known_on: dt.date | None = None,
 ) -> CheckedScenario:
     """Evaluate a scenario and check its `expect:` block: what `run`, `test`, the pytest
     plugin and mutation testing all do with a scenario."""
-    ev = evaluate(scenario, rulebase, engine, as_of=as_of)
+    ev = evaluate(scenario, rulebase, engine, as_of=as_of, known_on=known_on)
     return CheckedScenario(ev, failures_by_action(scenario.head.expect, ev.decisions, rulebase))
 
 

@@ -2,17 +2,26 @@
 
 The result is plain Python data plus a map from each value's path (a tuple of keys
 and list indexes) to its line, so later stages can point at the line a problem is on.
+
+Rule and scenario files are untrusted text, so reading is contained: only regular files
+(a symbolic link must stay inside the directory being read), at most MAX_FILE_BYTES, UTF-8
+(a byte-order mark is dropped, CRLF line ends read as LF), no control characters, no YAML
+anchors or aliases (an alias bomb expands exponentially), at most MAX_DEPTH levels of
+nesting. Every failure is an InputError with the file and, where one exists, the line.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from policyengine.errors import InputError
+from policyengine.errors import InputError, Problem
 
 Path_ = tuple[str | int, ...]
 
@@ -38,14 +47,51 @@ class Document:
         return InputError.at(self.file, self.line(path), message, code)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader; documents are built by `_build` below, not by PyYAML's constructors."""
+MAX_FILE_BYTES = 256 * 1024  # ten times the largest bundled file; PyYAML reads about 100 KB a second
+MAX_DEPTH = 40  # nesting of mappings and lists; the bundled files use at most 9
+
+# PE codes of the problems raised here (docs/errors/PEnnn.md)
+NOT_A_FILE = "PE108"
+TOO_LARGE = "PE109"
+NOT_TEXT = "PE110"
+YAML_NOT_ALLOWED = "PE111"
+LOADER_CODES = (NOT_A_FILE, TOO_LARGE, NOT_TEXT, YAML_NOT_ALLOWED)
+
+
+# libyaml's parser where PyYAML has it (ten times faster); the pure-Python one otherwise.
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc, valid-type, unused-ignore]
+    """The safe loader; documents are built by `_build` below, not by PyYAML's constructors."""
 
 
 STANDARD_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
-def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
+def _refuse_alias_and_depth(doc: Document, node: yaml.Node, path: Path_, seen: set[int]) -> None:
+    """Refuse a node met twice (an alias repeats its anchor's node) and nesting beyond MAX_DEPTH.
+
+    PyYAML composes an alias as a second reference to the same node, so nothing has been expanded
+    yet: an alias bomb ("billion laughs") is stopped here, at the anchored value's line, before
+    `_build` would copy it exponentially often.
+    """
+    line = node.start_mark.line + 1
+    if id(node) in seen:
+        raise InputError.at(
+            doc.file,
+            line,
+            "this value is used again through a YAML alias ('*name'); anchors and aliases are "
+            "not allowed, write the value out",
+            YAML_NOT_ALLOWED,
+        )
+    seen.add(id(node))
+    if len(path) > MAX_DEPTH:
+        raise InputError.at(doc.file, line, f"nesting deeper than {MAX_DEPTH} levels", YAML_NOT_ALLOWED)
+
+
+def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_, seen: set[int]) -> Any:
+    _refuse_alias_and_depth(doc, node, path, seen)
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if not isinstance(node, yaml.ScalarNode) and node.tag not in STANDARD_TAGS:
         raise InputError.at(doc.file, node.start_mark.line + 1, f"YAML tag '{node.tag}' is not allowed", code="PE101")
@@ -58,6 +104,7 @@ def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
                 raise InputError.at(
                     doc.file, key_node.start_mark.line + 1, "YAML merge keys ('<<') are not allowed", code="PE101"
                 )
+            _refuse_alias_and_depth(doc, key_node, path, seen)
             key = _scalar(doc, loader, key_node)
             if not isinstance(key, str | int | bool) or isinstance(key, bool):
                 key = str(key)
@@ -69,10 +116,10 @@ def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_) -> Any:
                     code="PE101",
                 )
             doc.lines[(*path, key)] = key_node.start_mark.line + 1
-            result[key] = _build(doc, loader, value_node, (*path, key))
+            result[key] = _build(doc, loader, value_node, (*path, key), seen)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(doc, loader, item, (*path, i)) for i, item in enumerate(node.value)]
+        return [_build(doc, loader, item, (*path, i), seen) for i, item in enumerate(node.value)]
     return _scalar(doc, loader, node)
 
 
@@ -88,39 +135,184 @@ def _scalar(doc: Document, loader: _Loader, node: yaml.Node) -> Any:
         raise InputError.at(doc.file, node.start_mark.line + 1, message, code="PE101") from None
 
 
+def display_name(path: str | Path) -> str:
+    """How the user would name `path`: relative to the working directory where it lies below it.
+
+    The file itself is never resolved (a symbolic link keeps its own name, and a link loop
+    cannot raise here); only the directory it is in.
+    """
+    path = Path(path)
+    try:
+        where = path.parent.resolve() / path.name
+        return str(where.relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError, RuntimeError):
+        return str(path)
+
+
+_FILE_KINDS = [
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+]
+
+
+def file_problem(path: Path, inside: Path | None = None) -> str | None:
+    """Why `path` cannot be read as a rule or scenario file, or None when it can.
+
+    With `inside`, a symbolic link must resolve to a file below that directory.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "a symbolic link to a file that does not exist" if path.is_symlink() else "file not found"
+    except OSError as exc:
+        if exc.errno == getattr(os, "ELOOP", None) or path.is_symlink():
+            return "a symbolic link that loops or cannot be followed"
+        return f"cannot read file: {exc.strerror}"
+    for test, kind in _FILE_KINDS:
+        if test(mode):
+            return f"{kind}, not a YAML file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file"
+    if inside is not None and path.is_symlink():
+        try:
+            Path(os.path.realpath(path)).relative_to(Path(os.path.realpath(inside)))
+        except ValueError:
+            return f"a symbolic link to a file outside {display_name(inside)}; files are read only from inside it"
+    return None
+
+
+def read_text(path: Path, display: str) -> str:
+    """The text of a user's file, contained: a regular file, size-limited, UTF-8, no control characters."""
+    why = file_problem(path)
+    if why is not None:
+        raise InputError.at(display, None, why, NOT_A_FILE if why != "file not found" else "PE101")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between the check and the open
+                raise InputError.at(display, None, "not a regular file", NOT_A_FILE)
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                raw = f.read(MAX_FILE_BYTES + 1)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise InputError.at(display, None, f"cannot read file: {exc.strerror}", NOT_A_FILE) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError.at(
+            display,
+            None,
+            f"file is larger than {MAX_FILE_BYTES // 1024} KiB, the limit for rule and scenario files",
+            TOO_LARGE,
+        )
+    return decode(raw, display)
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# What YAML 1.1 allows in a document (PyYAML's Reader), less U+0085 (NEL), which breaks lines unseen.
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _where(text: str, offset: int) -> tuple[int, int]:
+    """Line and column (both from 1) of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def decode(raw: bytes, display: str) -> str:
+    """UTF-8 bytes as text with LF line ends; a bad byte or control character is located by line and column."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw.startswith(_UTF16_BOMS):
+        raise InputError.at(display, 1, "file is UTF-16 text; save it as UTF-8", NOT_TEXT)
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = raw[: exc.start].decode("utf-8", errors="replace")
+        line, column = _where(good, len(good))
+        raise InputError.at(
+            display, line, f"file is not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {column}", NOT_TEXT
+        ) from None
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        line, column = _where(text, bad.start())
+        raise InputError.at(
+            display, line, f"control character U+{ord(bad.group()):04X} at column {column} is not allowed", NOT_TEXT
+        )
+    return text
+
+
+def _yaml_problem(text: str, problem: str, mark: yaml.Mark | None) -> str:
+    """PyYAML's message, with a plain word on a tab where one stands (YAML indents with spaces only)."""
+    if mark is not None:
+        lines = text.split("\n")
+        line = lines[mark.line] if mark.line < len(lines) else ""
+        if "\t" in line[: mark.column + 1]:
+            return f"invalid YAML: a tab character at column {line.index(chr(9)) + 1}; YAML indents with spaces"
+    return f"invalid YAML: {problem}"
+
+
 def load_yaml(path: str | Path, text: str | None = None, display: str | None = None) -> Document:
-    """Load one YAML file; raise InputError with file and line on any problem."""
+    """Load one YAML file; raise InputError with file and line on any problem (files found by
+    `yaml_files` have had their symbolic links checked to stay inside the directory)."""
     path = Path(path)
     display = display or str(path)
-    if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError.at(display, None, "file not found", code="PE101") from None
-        except UnicodeDecodeError:
-            raise InputError.at(display, None, "file is not UTF-8 text", code="PE101") from None
-        except OSError as exc:
-            raise InputError.at(display, None, f"cannot read file: {exc.strerror}", code="PE101") from None
+    text = read_text(path, display) if text is None else decode(text.encode("utf-8", "surrogatepass"), display)
     doc = Document(display, None)
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
-        doc.data = None if node is None else _build(doc, loader, node, ())
+        doc.data = None if node is None else _build(doc, loader, node, (), set())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        problem = exc.problem or "invalid YAML"
-        raise InputError.at(display, line, f"invalid YAML: {problem}", code="PE101") from None
-    except yaml.YAMLError as exc:
+        raise InputError.at(
+            display, line, _yaml_problem(text, exc.problem or "invalid YAML", mark), code="PE101"
+        ) from None
+    except yaml.YAMLError as exc:  # ReaderError and others without a mark
         raise InputError.at(display, None, f"invalid YAML: {exc}", code="PE101") from None
+    except RecursionError:
+        raise InputError.at(display, None, "nesting too deep to read", YAML_NOT_ALLOWED) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return doc
 
 
 def yaml_files(directory: Path) -> list[Path]:
-    """Every .yaml/.yml file below `directory`, in a stable order."""
-    return sorted(
-        (p for p in directory.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file()),
-        key=lambda p: p.relative_to(directory).as_posix(),
-    )
+    """Every .yaml/.yml entry below `directory`, in a stable order; nothing skipped silently.
+
+    An entry with a YAML name that is not a readable regular file inside `directory` (a
+    directory, FIFO, device, dangling or looping symbolic link, a link leading outside) and a
+    symbolic link to a directory (never followed) are errors, all reported together.
+    """
+    found: list[Path] = []
+    problems: list[Problem] = []
+    pending = [directory]
+    while pending:
+        here = pending.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError as exc:
+            problems.append(Problem(display_name(here), None, f"cannot read directory: {exc.strerror}", NOT_A_FILE))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if path.suffix in {".yaml", ".yml"}:
+                why = file_problem(path, directory)
+                if why is None:
+                    found.append(path)
+                else:
+                    problems.append(Problem(display_name(path), None, why, NOT_A_FILE))
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append(path)
+            elif entry.is_symlink() and path.is_dir():
+                message = "a symbolic link to a directory; rules and scenarios are read only from real directories"
+                problems.append(Problem(display_name(path), None, message, NOT_A_FILE))
+    if problems:
+        raise InputError(sorted(problems, key=lambda p: p.file))
+    return sorted(found, key=lambda p: p.relative_to(directory).as_posix())

@@ -35,6 +35,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 RuleId = Annotated[str, StringConstraints(pattern=RULE_ID_PATTERN)]
 
+NOT_ADDRESSED = VerdictTerm.NOT_ADDRESSED
+
 
 class Strict(BaseModel):
     """Unknown keys are errors; values keep the type they were given."""
@@ -72,11 +74,38 @@ class Vocabulary(Strict):
 # --------------------------------------------------------------------- rules
 
 
+Authority = Literal[
+    "constitution",
+    "statute",
+    "regulation",
+    "ordinance",
+    "published_opinion",
+    "nonprecedential_opinion",
+    "trial_court_order",
+    "attorney_general_opinion",
+    "executive_order",
+    "agency_policy",
+    "agreement",
+    "official_statement",
+    "news_report",
+    "advocacy",
+]
+AUTHORITIES: tuple[str, ...] = Authority.__args__  # type: ignore[attr-defined]
+
+
 class Source(Strict):
-    """Where the law or practice is written down."""
+    """Where the law or practice is written down, and what kind of authority that is.
+
+    `authority` says what the source is (a statute, an unpublished opinion, a news report...);
+    `body` the court, legislature, office or publication that issued it; `issued` the day it
+    was issued or published, where the cite gives one. Strength is derived from these.
+    """
 
     cite: Text
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+    authority: Authority
+    body: Text | None = None
+    issued: dt.date | None = None
     quote: Text | None = None
     note: Text | None = None
     confidence: Literal["H", "M", "L"] | None = None
@@ -118,6 +147,7 @@ class RawRule(Strict):
     review: Review
     notes: Text | None = None
     reference: Literal["hold_limit_48_hours"] | None = None
+    declared: dt.date | None = None
 
 
 class Jurisdiction(Strict):
@@ -166,6 +196,9 @@ class Agreement(Strict):
 
 
 class Registry(Strict):
+    # A test registry of invented counties (FIPS 27900 and up) is marked `fictional: true`; every
+    # other registry must list exactly the Census Bureau's Minnesota counties (check.check_registry).
+    fictional: bool = False
     counties: list[County] = Field(min_length=1)
     cities: list[City] = []
     agreements: list[Agreement] = []
@@ -227,6 +260,7 @@ class ScenarioHead(Strict):
     title: Text
     description: Text | None = None
     date: dt.date
+    known_on: dt.date | None = None
     time: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None = None
     expect: dict[str, Expectation] = {}
     notes: Text | None = None
@@ -267,10 +301,16 @@ class Rule:
     file: str
     line: int | None
     reference: str | None = None
+    declared: dt.date | None = None
 
     @property
     def is_law(self) -> bool:
         return self.kind == "law"
+
+    @property
+    def is_silence(self) -> bool:
+        """A sourced record that the law here says nothing about its actions."""
+        return self.kind == "law" and any(c.value == NOT_ADDRESSED for c in self.conclusions)
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,19 @@ load -> model -> check -> compile -> engine -> resolve; reporting is separate
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from policyengine.check import check_scenario
 from policyengine.engine import Engine, Firing, get_engine
 from policyengine.errors import InputError
 from policyengine.facts import fact_record
-from policyengine.load import yaml_files
+from policyengine.load import Document, load_yaml, yaml_files
 from policyengine.model import Scenario
-from policyengine.resolve import Decision, resolve
+from policyengine.resolve import Decision
 from policyengine.rulebase import (  # the loader stage, named here for the callers of the pipeline
     REGISTRY_FILE,
     VOCABULARY_FILE,
@@ -45,15 +47,30 @@ def scenario_files(paths: Sequence[str | Path]) -> list[Path]:
     """Scenario files named directly or found below named directories."""
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
+        if str(p) == STDIN:
+            out.append(p)
+        elif p.is_dir():
             out += yaml_files(p)
         else:
             out.append(p)
     return out
 
 
+STDIN = "-"
+
+
 def load_scenario(path: str | Path, rulebase: Rulebase) -> Scenario:
-    return check_scenario(load_document(Path(path)), rulebase.vocabulary, rulebase.registry)
+    """A scenario file; `-` reads one scenario (YAML or JSON, which is YAML) from standard input."""
+    if str(path) == STDIN:
+        doc = load_yaml(STDIN, text=sys.stdin.read(), display="<stdin>")
+    else:
+        doc = load_document(Path(path))
+    return check_scenario(doc, rulebase.vocabulary, rulebase.registry)
+
+
+def scenario_from_data(doc: Document, rulebase: Rulebase) -> Scenario:
+    """A scenario already parsed (e.g. JSON posted to the HTTP API), checked like a file."""
+    return check_scenario(doc, rulebase.vocabulary, rulebase.registry)
 
 
 def load_scenarios(paths: Sequence[str | Path], rulebase: Rulebase) -> list[Scenario]:
@@ -69,6 +86,18 @@ def load_scenarios(paths: Sequence[str | Path], rulebase: Rulebase) -> list[Scen
     return scenarios
 
 
+class CaseMemo(Protocol):
+    """Remembers answers by case: see `sweep.Cases`."""
+
+    def get(
+        self,
+        record: dict[str, Any],
+        day: dt.date,
+        known: dt.date,
+        run: Callable[[], tuple[Firing, list[Decision]]],
+    ) -> tuple[Firing, list[Decision]]: ...
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """One scenario evaluated: the facts used, what fired, and the decisions."""
@@ -79,10 +108,16 @@ class Evaluation:
     agency: str
     firing: Firing
     decisions: list[Decision]
+    known_on: dt.date
 
     @property
     def engine(self) -> str:
         return self.firing.engine
+
+
+def today() -> dt.date:
+    """The default date of knowledge: today (tests that compare output with golden files fix it)."""
+    return dt.date.today()
 
 
 def evaluate(
@@ -91,16 +126,36 @@ def evaluate(
     engine: Engine | None = None,
     as_of: dt.date | None = None,
     county: str | None = None,
+    known_on: dt.date | None = None,
+    city: str | None = None,
+    agency: str | None = None,
+    cases: CaseMemo | None = None,
 ) -> Evaluation:
-    """Evaluate one scenario; `as_of` replaces its date, `county` its county."""
+    """Evaluate one scenario; `as_of` replaces its date, `county` its county (and clears its
+    city), `city` its city, `agency` its agency.
+
+    `known_on` is the day whose knowledge of the law is applied (rules declared later are set
+    aside); default: the scenario's own `known_on`, else today. `cases` (a `sweep.Cases`) reuses
+    the answer of an earlier evaluation of the same case (same tested facts, same interval, same
+    date of knowledge)."""
     engine = engine or get_engine()
     facts = dict(scenario.facts)
     if county is not None:
         facts["place.county"] = county
         facts["place.city"] = "none"
+    if city is not None:
+        facts["place.city"] = city
+    if agency is not None:
+        facts["agency"] = agency
     scenario_used = Scenario(scenario.head, facts, scenario.file)
     record = fact_record(scenario_used, rulebase.vocabulary, rulebase.registry, as_of)
-    firing = engine.run(rulebase.program, record)
     day = as_of or scenario.head.date
-    decisions = resolve(firing, rulebase.by_id, rulebase.actions, day, record["agency"])
-    return Evaluation(scenario_used, day, record["place.county"], record["agency"], firing, decisions)
+    known = known_on or scenario.head.known_on or today()
+    run_engine = engine
+
+    def run() -> tuple[Firing, list[Decision]]:
+        firing = run_engine.run(rulebase.program, record)
+        return firing, rulebase.resolve(firing, day, record["agency"], known)
+
+    firing, decisions = cases.get(record, day, known, run) if cases is not None else run()
+    return Evaluation(scenario_used, day, record["place.county"], record["agency"], firing, decisions, known)

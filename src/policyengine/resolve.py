@@ -9,6 +9,8 @@ Precedence works on the set of conclusions only, never on firing order:
    `protected` permission preempts any lower prohibition; a lower rule can settle a
    higher `contested` question only in the direction of its leaning;
 4. two rules at one level that still disagree are an unresolved conflict, named as such.
+A record of silence (a law rule concluding `not_addressed`) decides only when no other law
+verdict survives for the action; any such verdict prevails over it ("the law speaks").
 Practice (what the jurisdiction does) is resolved separately: in force, binding,
 overrides, then the most local level; a same-level disagreement is a conflict.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
 from policyengine.engine import Firing
 from policyengine.model import Conclusion, Rule
@@ -24,6 +27,7 @@ from policyengine.terms import BINDING_VERDICTS, LEVEL_RANK, Doctrine, Practice,
 
 # The doctrines by their earlier names (wording, expectations and tests use these).
 NOT_IN_FORCE = Doctrine.NOT_IN_FORCE
+NOT_DECLARED = Doctrine.NOT_DECLARED
 NOT_BINDING = Doctrine.NOT_BINDING
 LEX_SPECIALIS = Doctrine.LEX_SPECIALIS
 LEX_SUPERIOR = Doctrine.LEX_SUPERIOR
@@ -31,6 +35,8 @@ PREEMPTION = Doctrine.PREEMPTION
 NARROWED = Doctrine.NARROWED
 CONFLICT_ABOVE = Doctrine.CONFLICT_ABOVE
 LOCAL_PRACTICE = Doctrine.LOCAL_PRACTICE
+LAW_SPEAKS = Doctrine.LAW_SPEAKS
+NOT_ADDRESSED = Verdict.NOT_ADDRESSED
 DOCTRINES = tuple(Doctrine)
 
 
@@ -79,12 +85,16 @@ class _State:
 Candidate = tuple[Rule, Conclusion]
 
 
-def _take_part(cands: list[Candidate], day: dt.date, agency: str, state: _State) -> list[Candidate]:
-    """Filter by time and agency, then apply explicit overrides."""
+def _take_part(
+    cands: list[Candidate], day: dt.date, agency: str, state: _State, known_on: dt.date | None = None
+) -> list[Candidate]:
+    """Filter by time, by what was declared by `known_on`, and by agency; then apply explicit overrides."""
     live = []
     for rule, c in cands:
         if not rule.in_force.covers(day):
             state.defeat(rule, None, NOT_IN_FORCE)
+        elif known_on is not None and rule.declared is not None and rule.declared > known_on:
+            state.defeat(rule, None, NOT_DECLARED)
         elif agency not in rule.binds:
             state.defeat(rule, None, NOT_BINDING)
         else:
@@ -102,9 +112,11 @@ def _take_part(cands: list[Candidate], day: dt.date, agency: str, state: _State)
     return survivors
 
 
-def _resolve_law(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str) -> _State:
+def _resolve_law(
+    cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, known_on: dt.date | None = None
+) -> _State:
     s = _State()
-    live = _take_part(cands, day, agency, s)
+    live = _take_part(cands, day, agency, s, known_on)
     levels = sorted({LEVEL_RANK[r.level] for r, _ in live})
     for rank in levels:
         group = sorted(((r, c) for r, c in live if LEVEL_RANK[r.level] == rank), key=lambda x: x[0].id)
@@ -150,9 +162,28 @@ def _resolve_law(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str
     return s
 
 
-def _resolve_practice(cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str) -> _State:
+def _resolve_silence(
+    cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, law: _State, known_on: dt.date | None
+) -> None:
+    """Records of silence decide `not_addressed` only where no other law verdict survives."""
+    if not cands:
+        return
+    silent = _State()
+    live = _take_part(cands, day, agency, silent, known_on)
+    law.defeated += silent.defeated
+    if law.verdict is None:
+        law.deciders = sorted((r for r, _ in live), key=lambda r: r.id)
+        return
+    top = law.deciders[0] if law.deciders else None
+    for r, _ in sorted(live, key=lambda x: x[0].id):
+        law.defeat(r, top, LAW_SPEAKS)
+
+
+def _resolve_practice(
+    cands: list[tuple[Rule, Conclusion]], day: dt.date, agency: str, known_on: dt.date | None = None
+) -> _State:
     s = _State()
-    live = _take_part(cands, day, agency, s)
+    live = _take_part(cands, day, agency, s, known_on)
     if not live:
         s.verdict = Practice.UNKNOWN
         return s
@@ -187,8 +218,24 @@ def _defeats(ds: list[Defeat]) -> tuple[Defeat, ...]:
     return tuple(sorted(ds, key=lambda d: (d.rule, d.by or "", d.doctrine)))
 
 
-def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.date, agency: str) -> list[Decision]:
-    """One Decision per vocabulary action, in vocabulary order."""
+@cache
+def _unaddressed(action: str) -> Decision:
+    """The decision for an action that no fired rule speaks to (most actions, most of the time)."""
+    return Decision(action=action, verdict=Verdict.NOT_ADDRESSED)
+
+
+def resolve(
+    firing: Firing,
+    rules: dict[str, Rule],
+    actions: list[str],
+    day: dt.date,
+    agency: str,
+    known_on: dt.date | None = None,
+) -> list[Decision]:
+    """One Decision per vocabulary action, in vocabulary order.
+
+    `known_on` sets aside rules whose authority was declared after that day (`not yet
+    declared`): the law as it was known then. None: every rule, whenever declared."""
     law: dict[str, list[Candidate]] = {a: [] for a in actions}
     practice: dict[str, list[Candidate]] = {a: [] for a in actions}
     for rule_id in firing.fired:
@@ -197,8 +244,13 @@ def resolve(firing: Firing, rules: dict[str, Rule], actions: list[str], day: dt.
             (law if rule.is_law else practice)[c.action].append((rule, c))
     decisions = []
     for action in actions:
-        ls = _resolve_law(law[action], day, agency)
-        ps = _resolve_practice(practice[action], day, agency)
+        if not law[action] and not practice[action]:
+            decisions.append(_unaddressed(action))
+            continue
+        spoken = [(r, c) for r, c in law[action] if c.value != NOT_ADDRESSED]
+        ls = _resolve_law(spoken, day, agency, known_on)
+        _resolve_silence([(r, c) for r, c in law[action] if c.value == NOT_ADDRESSED], day, agency, ls, known_on)
+        ps = _resolve_practice(practice[action], day, agency, known_on)
         verdict = Verdict(ls.verdict or Verdict.NOT_ADDRESSED)
         practice_verdict = Practice(ps.verdict or Practice.UNKNOWN)  # always set by _resolve_practice
         decisions.append(

@@ -11,17 +11,23 @@ diagnostic is an error.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from policyengine import bundled
 from policyengine.check import check_registry, check_rule_file, check_rulebase, check_vocabulary
 from policyengine.compile import Program, compile_rules
 from policyengine.errors import InputError, Problem
-from policyengine.load import Document, Path_, load_yaml, yaml_files
+from policyengine.load import Document, Path_, display_name, load_yaml, yaml_files
 from policyengine.model import Registry, Rule, Vocabulary
+from policyengine.resolve import Decision, resolve
+
+if TYPE_CHECKING:
+    from policyengine.engine import Firing
 
 VOCABULARY_FILE = "vocabulary.yaml"
 REGISTRY_FILE = "registry.yaml"
@@ -100,13 +106,45 @@ class Rulebase:
     def counties(self) -> list[str]:
         return [c.name for c in self.registry.counties]
 
+    @cached_property
+    def _resolutions(self) -> dict[tuple[Any, ...], tuple[Decision, ...]]:
+        return {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_resolutions", None)  # remembered resolutions stay in the process
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def resolve(self, firing: Firing, day: dt.date, agency: str, known_on: dt.date | None = None) -> list[Decision]:
+        """`resolve`, remembered by exactly what it depends on (see `resolution`)."""
+        return list(self.resolution(firing, day, agency, known_on))
+
+    def resolution(
+        self, firing: Firing, day: dt.date, agency: str, known_on: dt.date | None = None
+    ) -> tuple[Decision, ...]:
+        """The decisions for what fired, remembered by exactly what `resolve` depends on: the
+        rules that fired, which of them are in force on `day`, which were declared by
+        `known_on`, and the agency. Many records share these (most fire the same few rules), so
+        most resolutions are looked up."""
+        by_id = self.by_id
+        fired = [by_id[r] for r in firing.fired]
+        in_force = tuple(r.in_force.covers(day) for r in fired)
+        declared = tuple(known_on is None or r.declared is None or r.declared <= known_on for r in fired)
+        key = (firing.fired, in_force, declared, agency)
+        found = self._resolutions.get(key)
+        if found is None:
+            if len(self._resolutions) > 100_000:
+                self._resolutions.clear()
+            found = self._resolutions[key] = tuple(resolve(firing, by_id, self.actions, day, agency, known_on))
+        return found
+
 
 def display(path: Path) -> str:
     """A path as the user would name it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    return display_name(path)
 
 
 def load_document(path: Path) -> Document:
@@ -176,10 +214,24 @@ def read_rulebase(root: str | Path | None = None) -> Rulebase:
 
 
 def load_rulebase(root: str | Path | None = None) -> Rulebase:
-    """The rulebase of a rules directory, every problem of every file raised together."""
+    """The rulebase of a rules directory, every problem of every file raised together, compiled.
+
+    The result is cached between runs (`cache.py`), keyed by the content of every file."""
+    from policyengine import cache
+
+    path = Path(root) if root is not None else bundled.rules_dir()
+    if not path.is_dir():
+        raise InputError.at(str(path), None, "rules directory not found")
+    rulebase: Rulebase = cache.cached(path, display_name(path), lambda: _strict(path))
+    return rulebase
+
+
+def _strict(root: Path) -> Rulebase:
     rulebase = read_rulebase(root)
     if rulebase.diagnostics:
         raise InputError(list(rulebase.diagnostics))
+    rulebase.program  # noqa: B018  (compiled now, so that the cache holds the Program too)
+    rulebase.by_id  # noqa: B018
     return rulebase
 
 

@@ -33,6 +33,11 @@ def section_of(rule: Rule) -> tuple[int, str]:
     return 4, f"City of {j.city}"
 
 
+def section_anchor(heading: str) -> str:
+    """A stable anchor for a rule book section: `section-` and the heading in lower case."""
+    return "section-" + "-".join("".join(c if c.isalnum() else " " for c in heading.lower()).split())
+
+
 def _wanted(rule: Rule, wanted: str | None) -> bool:
     if not wanted:
         return True
@@ -57,7 +62,7 @@ def _agencies(rb: Rulebase, rule: Rule) -> str:
 
 def rule_blocks(rb: Rulebase, rule: Rule) -> list[Any]:
     vocab = rb.vocabulary
-    out: list[Any] = [Heading(3, rule.title)]
+    out: list[Any] = [Heading(3, rule.title, anchor=rule.id)]
     facts = [f"Id: `{rule.id}` ({rule.kind}); file {rule.file}, line {rule.line}"]
     if rule.kind == "definition":
         facts.append("Defines: " + "; ".join(f"{fact_words(vocab, f)} is true" for f in rule.derives))
@@ -70,6 +75,10 @@ def rule_blocks(rb: Rulebase, rule: Rule) -> list[Any]:
     elif j.level == "city":
         facts.append(f"Applies only in the City of {j.city}")
     facts.append(f"In force: {in_force_words(rule)}")
+    if rule.declared:
+        facts.append(
+            f"Declared: {rule.declared.isoformat()} (its authority was issued then; an earlier --known-on drops it)"
+        )
     if rule.overrides:
         facts.append("Overrides (as an exception to): " + ", ".join(f"`{o}`" for o in rule.overrides))
     review = rule.review
@@ -108,7 +117,7 @@ def rulebook(rb: Rulebase, jurisdiction: str | None = None) -> Doc:
         )
     )
     for key in sorted(sections):
-        doc.add(Heading(2, key[1]))
+        doc.add(Heading(2, key[1], anchor=section_anchor(key[1])))
         for rule in sorted(sections[key], key=lambda r: (r.kind != "law", r.id)):
             doc.add(*rule_blocks(rb, rule))
     return doc

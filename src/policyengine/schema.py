@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from policyengine.check import LAW_VERDICTS, PRACTICES, allowed_values
-from policyengine.model import Expectation, RuleFile, ScenarioHead
+from policyengine.model import NOT_ADDRESSED, Expectation, RuleFile, ScenarioHead
 from policyengine.pipeline import Rulebase
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -86,7 +86,7 @@ def _then_schema(rb: Rulebase) -> dict[str, Any]:
     verdict_object = {
         "type": "object",
         "properties": {
-            "verdict": {"enum": list(LAW_VERDICTS)},
+            "verdict": {"enum": [*LAW_VERDICTS, NOT_ADDRESSED]},
             "protected": {"type": "boolean"},
             "leaning": {"enum": ["required", "permitted", "prohibited"]},
             "question": {"type": "string", "minLength": 1},
@@ -98,13 +98,16 @@ def _then_schema(rb: Rulebase) -> dict[str, Any]:
     for action, spec in rb.vocabulary.actions.items():
         props[action] = {
             "description": spec.meaning,
-            "anyOf": [{"enum": [*LAW_VERDICTS, *PRACTICES]}, verdict_object],
+            "anyOf": [{"enum": [*LAW_VERDICTS, NOT_ADDRESSED, *PRACTICES]}, verdict_object],
         }
     for fact, fact_spec in rb.vocabulary.facts.items():
         if fact_spec.source == "derived":
             props[fact] = {"description": fact_spec.meaning, "const": True}
     return {
-        "description": "law: action -> verdict; policy/practice: action -> does|does_not; definition: fact -> true",
+        "description": (
+            "law: action -> verdict (not_addressed: a sourced record of silence); "
+            "policy/practice: action -> does|does_not; definition: fact -> true"
+        ),
         "type": "object",
         "properties": props,
         "additionalProperties": False,

@@ -60,6 +60,7 @@ class Doctrine(StrEnum):
     """Why a rule that applied did not decide (resolve.py applies them)."""
 
     NOT_IN_FORCE = "not in force"
+    NOT_DECLARED = "not yet declared"
     NOT_BINDING = "does not bind this agency"
     LEX_SPECIALIS = "lex specialis"
     LEX_SUPERIOR = "lex superior"
@@ -67,3 +68,4 @@ class Doctrine(StrEnum):
     NARROWED = "narrowed by lower law"
     CONFLICT_ABOVE = "unresolved conflict above"
     LOCAL_PRACTICE = "more local practice"
+    LAW_SPEAKS = "the law speaks"

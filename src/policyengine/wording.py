@@ -12,11 +12,13 @@ from policyengine.conditions import AllOf, AnyOf, Condition, Not, Test, Visitor,
 from policyengine.model import Conclusion, Rule, Vocabulary
 from policyengine.resolve import (
     CONFLICT_ABOVE,
+    LAW_SPEAKS,
     LEX_SPECIALIS,
     LEX_SUPERIOR,
     LOCAL_PRACTICE,
     NARROWED,
     NOT_BINDING,
+    NOT_DECLARED,
     NOT_IN_FORCE,
     PREEMPTION,
 )
@@ -39,6 +41,8 @@ PRACTICE_WORDS = {
 }
 DOCTRINES = {
     NOT_IN_FORCE: "not in force: the rule did not apply on the scenario's date.",
+    NOT_DECLARED: "not yet declared: the authority behind the rule was issued after the day whose knowledge "
+    "of the law is applied (`--known-on`); a court declares what the law was, but it was not known then.",
     NOT_BINDING: "does not bind this agency: the rule is addressed to other agencies.",
     LEX_SPECIALIS: "lex specialis: a more specific rule lists this one in its `overrides` and, as the exception "
     "to a general rule, displaces it.",
@@ -49,6 +53,8 @@ DOCTRINES = {
     "not require it, so lower-level law is free to restrict it, and does.",
     CONFLICT_ABOVE: "unresolved conflict above: rules of a higher level disagree, so no lower rule can decide.",
     LOCAL_PRACTICE: "more local practice: what the more local agency does governs, not the wider practice.",
+    LAW_SPEAKS: "the law speaks: this record finds the law silent, but another law rule decides the action, and "
+    "any law that speaks prevails over a record of silence.",
 }
 OPS = {
     "eq": "is",
@@ -125,6 +131,8 @@ def condition_items(vocab: Vocabulary, cond: Condition | None) -> list[Any]:
 
 def conclusion_words(vocab: Vocabulary, rule: Rule, c: Conclusion) -> str:
     action = vocab.actions[c.action].meaning.rstrip(".")
+    if rule.kind == "law" and c.value == "not_addressed":
+        return f"that the law says nothing (**not_addressed**, a sourced record of silence): {action} (`{c.action}`)"
     if rule.kind == "law":
         text = f"**{c.value}**"
         if c.protected:

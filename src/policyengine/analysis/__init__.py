@@ -59,9 +59,10 @@ def analyse(root: str | Path | None = None, explore: bool = True) -> Report:
     try:
         rb = read_rulebase(root)
     except VocabularyError as exc:
-        return Report(display(root), findings_of(exc.problems))
+        return Report(display(root), findings_of(exc.problems), bad_input=True)
     report = Report(display(root), findings_of(list(rb.diagnostics)))
     if rb.diagnostics:
+        report.bad_input = True
         return report
     report.rules_checked = len(rb.rules)
     report.findings += structure_findings(rb)

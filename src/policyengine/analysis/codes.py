@@ -25,8 +25,15 @@ CODES: dict[str, tuple[str, str]] = {
     "PE105": (ERROR, "unknown or inconsistent jurisdiction"),
     "PE106": (ERROR, "rule id used twice"),
     "PE107": (ERROR, "vocabulary or registry is invalid"),
+    "PE108": (ERROR, "not a regular file inside the directory"),
+    "PE109": (ERROR, "file too large"),
+    "PE110": (ERROR, "not UTF-8 text, or a control character"),
+    "PE111": (ERROR, "YAML anchor, alias or nesting not allowed"),
+    "PE112": (ERROR, "registry counties differ from the Census list"),
+    "PE113": (ERROR, "vocabulary default of the wrong type"),
     "PE201": (ERROR, "rule without a complete source"),
     "PE202": (WARNING, "rule without any quoted source"),
+    "PE203": (WARNING, "required or prohibited rests only on news, advocacy or officials' words"),
     "PE301": (ERROR, "overrides a rule that does not exist"),
     "PE302": (ERROR, "circular overrides"),
     "PE303": (ERROR, "override not allowed"),
@@ -84,6 +91,7 @@ class Report:
     root: str
     findings: list[Finding] = field(default_factory=list)
     rules_checked: int = 0
+    bad_input: bool = False  # the rule files could not be loaded (what `run` rejects with exit 2)
 
     def sorted(self) -> list[Finding]:
         rank = {ERROR: 0, WARNING: 1, INFO: 2}

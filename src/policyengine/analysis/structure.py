@@ -1,6 +1,7 @@
 """Structural checks across the rules of a rulebase, without evaluating any scenario.
 
-Sources that quote nothing (PE202), overrides that can never take effect (PE402),
+Sources that quote nothing (PE202), strong verdicts on hearsay alone (PE203), overrides that
+can never take effect (PE402),
 circular overrides (PE302), and reviews that no longer match the rule (PE601, PE602).
 """
 
@@ -12,6 +13,7 @@ from policyengine.analysis.codes import Finding
 from policyengine.model import Rule
 from policyengine.review import written_rules
 from policyengine.rulebase import Rulebase
+from policyengine.strength import rests_only_on_hearsay
 
 
 def overlap(a: Rule, b: Rule) -> tuple[dt.date, dt.date | None] | None:
@@ -39,6 +41,19 @@ def structure_findings(rb: Rulebase) -> list[Finding]:
         if not any(s.quote for s in rule.sources):
             out.append(
                 Finding("PE202", rule.file, rule.line, f"'{rule.id}': no source quotes the words relied on", (rule.id,))
+            )
+        strong = sorted({str(c.value) for c in rule.conclusions if c.value in ("required", "prohibited")})
+        if rule.is_law and strong and rests_only_on_hearsay(rule):
+            kinds = ", ".join(sorted({str(s.authority) for s in rule.sources}))
+            out.append(
+                Finding(
+                    "PE203",
+                    rule.file,
+                    rule.line,
+                    f"'{rule.id}' concludes {' and '.join(strong)} on {kinds} alone: no law, court or official "
+                    "opinion behind it",
+                    (rule.id,),
+                )
             )
         for target in rule.overrides:
             other = by_id[target]

@@ -2,55 +2,124 @@
 
 Exit status: 0 success; 1 an expectation or check failed; 2 bad input (a rule, scenario
 or argument), printed as `file:line: error: message` with no traceback.
+
+Commands are listed in `COMMANDS` (name, module, one line of help) and a command's module
+is imported only when that command runs, so `--version` and each command pay only for
+what they use. Adding a command is one line here plus a module with `register(sub)`.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import NoReturn
 
 from policyengine import __version__
-from policyengine.cli import check as check_command
-from policyengine.cli import explain as explain_command
-from policyengine.cli import review as review_command
-from policyengine.cli import rules as rules_command
-from policyengine.cli import run as run_command
-from policyengine.cli import schema as schema_command
-from policyengine.cli import test as test_command
-from policyengine.errors import EngineError, InputError
 
-COMMANDS = [
-    run_command,
-    test_command,
-    check_command,
-    explain_command,
-    review_command,
-    rules_command,
-    schema_command,
+TYPE_CHECKING = False  # not typing's: importing typing alone costs `--version` a third of its time
+if TYPE_CHECKING:  # argparse is imported when used: `--version` and a bare call import nothing more
+    import argparse
+    from typing import NoReturn
+
+
+class Command:
+    """One command: its name, the module that registers and runs it, one line of help."""
+
+    __slots__ = ("name", "module", "help")
+
+    def __init__(self, name: str, module: str, help: str) -> None:
+        self.name, self.module, self.help = name, module, help
+
+
+COMMANDS: list[Command] = [
+    Command("run", "policyengine.cli.run", "evaluate scenario files"),
+    Command("test", "policyengine.cli.test", "run scenario expectations as tests (with coverage and mutation testing)"),
+    Command("check", "policyengine.cli.check", "check a rules directory: errors, conflicts, gaps, shadowed rules"),
+    Command("explain", "policyengine.cli.explain", "write an explanation memo per action for a scenario"),
+    Command("review", "policyengine.cli.review", "list rules by review status, or stamp a review"),
+    Command("rules", "policyengine.cli.rules", "print the rule book"),
+    Command("schema", "policyengine.cli.schema", "print or write JSON Schemas for rule and scenario files"),
+    Command("matrix", "policyengine.cli.matrix", "counties x actions for one scenario on one date"),
+    Command("map", "policyengine.cli.map", "an SVG map of the 87 counties coloured by verdict or practice"),
+    Command("timeline", "policyengine.cli.timeline", "every date a county's, the DOC's or a city's answers change"),
+    Command("diff", "policyengine.cli.diff", "what changes between two dates or two rules directories"),
+    Command("site", "policyengine.cli.site", "build the static website (map, matrix, counties, rules, memos)"),
+    Command("serve", "policyengine.cli.serve", "serve the HTTP API (read-only; OpenAPI docs at /docs)"),
+    Command("completion", "policyengine.cli.completion", "print a shell completion script (bash, zsh, tcsh)"),
+    Command("batch", "policyengine.cli.batch", "evaluate a records file (CSV, JSON Lines, Parquet) at scale"),
 ]
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # argparse's own errors also exit 2, without usage noise
-        self.exit(2, f"policyengine: error: {message}\n")
+DESCRIPTION = (
+    "Which cooperation actions with federal immigration enforcement apply in a Minnesota scenario, "
+    "with the legal verdict, the local practice and the cited basis."
+)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="policyengine",
-        description="Which cooperation actions with federal immigration enforcement apply in a "
-        "Minnesota scenario, with the legal verdict, the local practice and the cited basis.",
-    )
+def _placeholder(sub, command: Command) -> None:
+    """A command listed in the help without importing its module."""
+    sub.add_parser(command.name, help=command.help, add_help=False)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or (with `only`) of that one command alone, the others being
+    names with their help: only the modules of the commands built are imported."""
+    import argparse
+    import importlib
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # argparse's own errors also exit 2, without usage noise
+            self.exit(2, f"policyengine: error: {message}\n")
+
+    parser = _Parser(prog="policyengine", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"policyengine {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
-        command.register(sub)
+        if only is None or command.name == only:
+            importlib.import_module(command.module).register(sub)
+        else:
+            _placeholder(sub, command)
     return parser
 
 
+def command_list() -> str:
+    """What a bare `policyengine` prints: each command with its one line of help."""
+    width = max(len(c.name) for c in COMMANDS)
+    lines = ["usage: policyengine COMMAND [options]   (policyengine COMMAND --help for its options)", ""]
+    lines += [f"  {c.name:<{width}}  {c.help}" for c in COMMANDS]
+    lines += ["", "  --version  print the version", "  --help     print this list with the options"]
+    return "\n".join(lines) + "\n"
+
+
+def _chosen(argv: list[str]) -> str | None:
+    """The command word of `argv` (the first argument that is not an option)."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv == ["--version"]:
+        sys.stdout.write(f"policyengine {__version__}\n")
+        return 0
+    name = _chosen(argv)
+    if name is None and not argv:
+        sys.stdout.write(command_list())
+        return 0
+    names = [c.name for c in COMMANDS]
+    if name is not None and name not in names:
+        import difflib
+
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else f" (commands: {', '.join(names)})"
+        print(f"policyengine: error: unknown command '{name}'{hint}", file=sys.stderr)
+        return 2
+    args = build_parser(name or "").parse_args(argv)
+    if args.command is None:
+        sys.stdout.write(command_list())
+        return 0
+    from policyengine.errors import EngineError, InputError
+
     try:
         status: int = args.handler(args)
         return status

@@ -16,7 +16,8 @@ def register(sub: Subcommands) -> None:
         "check",
         help="check a rules directory: errors, conflicts, gaps, shadowed rules",
         description="Static analysis of a rules directory. Each finding has a code explained in "
-        "docs/errors/<code>.md. Exit status 1 when any finding is an error.",
+        "docs/errors/<code>.md. Exit status 2 when the rule files cannot be loaded (as for `run`), "
+        "1 when any other finding is an error.",
     )
     p.add_argument("rules", nargs="?", metavar="RULES_DIR", help="rules directory (default: the bundled rules)")
     p.add_argument("--format", choices=["text", "json"], default="text")
@@ -60,4 +61,6 @@ def main(args: argparse.Namespace) -> int:
             if f.scenario is not None:
                 (target / f"{f.scenario['id']}.yaml").write_text(scenario_yaml(f.scenario), encoding="utf-8")
     sys.stdout.write(render_json(report) if args.format == "json" else render_text(report))
+    if report.bad_input:
+        return 2
     return 1 if report.count(ERROR) else 0

@@ -15,8 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, get_args
 
-from policyengine.cli.options import Subcommands, add_rules_option
-from policyengine.cli.run import _date
+from policyengine.cli.options import Subcommands, add_rules_option, iso_date
 from policyengine.errors import InputError
 from policyengine.model import ReviewStatus
 from policyengine.pipeline import load_rulebase
@@ -38,7 +37,7 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--stamp", metavar="RULE_ID", help="record a review of this rule")
     p.add_argument("--reviewer", metavar="NAME", help="with --stamp: who reviewed it")
-    p.add_argument("--date", type=_date, metavar="D", help="with --stamp: the day of the review (YYYY-MM-DD)")
+    p.add_argument("--date", type=iso_date, metavar="D", help="with --stamp: the day of the review (YYYY-MM-DD)")
     p.add_argument("--dry-run", action="store_true", help="with --stamp: print the edited file, write nothing")
     p.set_defaults(handler=main)
 

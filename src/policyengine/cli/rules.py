@@ -7,8 +7,9 @@ import sys
 
 from policyengine.cli.options import Subcommands, add_rules_option
 from policyengine.errors import InputError
+from policyengine.names import did_you_mean
 from policyengine.pipeline import load_rulebase
-from policyengine.report.blocks import RENDER
+from policyengine.report.blocks import RENDER, to_html
 from policyengine.rulebook import rulebook
 
 
@@ -29,6 +30,8 @@ def main(args: argparse.Namespace) -> int:
     rulebase = load_rulebase(args.rules)
     doc = rulebook(rulebase, args.jurisdiction)
     if args.jurisdiction and not any(True for _ in doc.blocks[2:]):
-        raise InputError.at("rules", None, f"no rules for jurisdiction '{args.jurisdiction}'")
-    sys.stdout.write(RENDER[args.format](doc))
+        known = ["federal", "state", "doc", *rulebase.counties, *(c.name for c in rulebase.registry.cities)]
+        hint = did_you_mean(args.jurisdiction.strip(), known)
+        raise InputError.at("rules", None, f"no rules for jurisdiction '{args.jurisdiction}'{hint}")
+    sys.stdout.write(to_html(doc, toc=True) if args.format == "html" else RENDER[args.format](doc))
     return 0

@@ -8,15 +8,17 @@ found (with --fail-on-empty), coverage fell below --threshold, or a mutant survi
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from fractions import Fraction
 from typing import Any
 
 from policyengine import bundled
-from policyengine.cli.options import Subcommands, add_engine_option, add_rules_option
+from policyengine.cli.options import Subcommands, add_engine_option, add_known_on_option, add_rules_option
 from policyengine.engine import get_engine
 from policyengine.errors import InputError
+from policyengine.model import Scenario
 from policyengine.pipeline import load_rulebase, load_scenarios
 from policyengine.testing.collection import (
     duplicate_ids,
@@ -43,6 +45,13 @@ def _shown(value: Fraction) -> int | float:
     return int(value) if value.denominator == 1 else float(value)
 
 
+def known_on(scenario: Scenario, day: dt.date) -> Scenario:
+    """The scenario judged with the knowledge of `day`, unless it names its own known_on."""
+    if scenario.head.known_on is not None:
+        return scenario
+    return Scenario(scenario.head.model_copy(update={"known_on": day}), scenario.facts, scenario.file)
+
+
 def register(sub: Subcommands) -> None:
     p = sub.add_parser(
         "test",
@@ -53,6 +62,7 @@ def register(sub: Subcommands) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or directories")
     add_rules_option(p)
     add_engine_option(p)
+    add_known_on_option(p, scenario_wins=True)
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--fail-on-empty", action="store_true", help="exit 1 when no scenario with expectations is found")
     p.add_argument("--coverage", action="store_true", help="report which rules the scenarios exercise")
@@ -79,6 +89,8 @@ def main(args: argparse.Namespace) -> int:
     rulebase = load_rulebase(args.rules)
     engine = get_engine(args.engine)
     scenarios = load_scenarios(args.paths or [bundled.scenarios_dir()], rulebase)
+    if args.known_on is not None:
+        scenarios = [known_on(s, args.known_on) for s in scenarios]
     tests = with_expectations(scenarios)
     if duplicate := duplicate_ids(tests):
         raise InputError(duplicate)

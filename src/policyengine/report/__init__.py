@@ -5,10 +5,10 @@ from the same dictionary, so all formats say the same thing.
 """
 
 from policyengine.report.data import evaluation_dict
-from policyengine.report.json_format import render_json
+from policyengine.report.json_format import render_json, render_jsonl
 from policyengine.report.markdown import render_markdown
 from policyengine.report.table import render_table
 
-RENDERERS = {"table": render_table, "json": render_json, "markdown": render_markdown}
+RENDERERS = {"table": render_table, "json": render_json, "jsonl": render_jsonl, "markdown": render_markdown}
 
-__all__ = ["RENDERERS", "evaluation_dict", "render_json", "render_markdown", "render_table"]
+__all__ = ["RENDERERS", "evaluation_dict", "render_json", "render_jsonl", "render_markdown", "render_table"]

@@ -17,6 +17,7 @@ from typing import TypeAlias
 class Heading:
     level: int
     text: str
+    anchor: str | None = None  # a stable id for links (a rule's id), in HTML
 
 
 @dataclass
@@ -114,21 +115,13 @@ def _html_items(items: Items | Sequence[Item]) -> list[str]:
     return out
 
 
-def to_html(doc: Doc) -> str:
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f"<title>{html.escape(doc.title)}</title>",
-        "<style>body{font-family:Georgia,serif;max-width:46em;margin:2em auto;line-height:1.45}"
-        "blockquote{border-left:3px solid #999;margin-left:0;padding-left:1em}code{font-size:90%}</style>",
-        "</head>",
-        "<body>",
-    ]
+def body_html(doc: Doc) -> str:
+    """The document's blocks as HTML, without the page around them (the site wraps it)."""
+    out = []
     for b in doc.blocks:
         if isinstance(b, Heading):
-            out.append(f"<h{b.level}>{_inline(b.text)}</h{b.level}>")
+            anchor = f' id="{html.escape(b.anchor)}"' if b.anchor else ""
+            out.append(f"<h{b.level}{anchor}>{_inline(b.text)}</h{b.level}>")
         elif isinstance(b, Para):
             out.append(f"<p>{_inline(b.text)}</p>")
         elif isinstance(b, Items):
@@ -141,7 +134,64 @@ def to_html(doc: Doc) -> str:
                 out.append(f"<p>{link} (no quotation recorded)</p>")
             if b.note:
                 out.append(f"<p><em>Note:</em> {_inline(b.note)}</p>")
-    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+def split_intro(doc: Doc) -> tuple[Doc, Doc]:
+    """(the blocks before the first level-2 heading, the rest): where a table of contents goes."""
+    first = next((i for i, b in enumerate(doc.blocks) if isinstance(b, Heading) and b.level == 2), len(doc.blocks))
+    return Doc(doc.title, doc.blocks[:first]), Doc(doc.title, doc.blocks[first:])
+
+
+def toc_html(doc: Doc, href: str = "#{anchor}") -> str:
+    """A table of contents of the anchored level-2 and level-3 headings, nested."""
+    out = ['<nav class="toc" aria-label="Contents"><ul>']
+    open_sub = False
+    for b in doc.blocks:
+        if not isinstance(b, Heading) or not b.anchor or b.level not in (2, 3):
+            continue
+        link = f'<a href="{html.escape(href.format(anchor=b.anchor))}">{_inline(b.text)}</a>'
+        if b.level == 2:
+            if open_sub:
+                out.append("</ul></li>")
+            out.append(f"<li>{link}<ul>")
+            open_sub = True
+        else:
+            out.append(f"<li>{link}</li>")
+    if open_sub:
+        out.append("</ul></li>")
+    out.append("</ul></nav>")
+    return "\n".join(out) + "\n"
+
+
+_PRINT = (
+    "@media print{body{margin:0;max-width:none}a{color:inherit;text-decoration:none}"
+    "blockquote,li{break-inside:avoid}h2,h3{break-after:avoid}.toc{display:none}}"
+)
+
+
+def to_html(doc: Doc, toc: bool = False) -> str:
+    """A standalone page: viewport, print styles, the draft banner, optional contents."""
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(doc.title)}</title>",
+        "<style>body{font-family:Georgia,serif;max-width:46em;margin:2em auto;padding:0 1em;line-height:1.45}"
+        "blockquote{border-left:3px solid #999;margin-left:0;padding-left:1em}code{font-size:90%}"
+        ".banner{border:2px solid #b8860b;background:#fff3cd;padding:.4em .8em}" + _PRINT + "</style>",
+        "</head>",
+        "<body>",
+        '<p class="banner" role="note"><strong>Draft, unreviewed; not legal advice.</strong></p>',
+        "<main>",
+    ]
+    intro, rest = split_intro(doc) if toc else (Doc(doc.title), doc)
+    out += [body_html(intro)] if intro.blocks else []
+    if toc:
+        out.append(toc_html(doc))
+    out += [body_html(rest), "</main>", "</body>", "</html>"]
     return "\n".join(out) + "\n"
 
 

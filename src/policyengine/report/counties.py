@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import textwrap
 from typing import Any
 
@@ -12,8 +14,27 @@ def _cell(d: dict[str, Any]) -> str:
     return f"{d['verdict']}/{d['practice']}"
 
 
+def render_county_csv(results: list[dict[str, Any]], actions: list[str]) -> str:
+    """One row per county and action, with the deciding rules."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["scenario", "date", "county", "fips", "agency", "action", "verdict", "leaning", "practice",
+                     "decided_by", "practice_by"])  # fmt: skip
+    for r in results:
+        by = {d["action"]: d for d in r["decisions"]}
+        for a in actions:
+            d = by[a]
+            j = r["jurisdiction"]
+            writer.writerow([r["scenario"], r["date"], j["county"], j.get("fips", ""), j["agency"], a, d["verdict"],
+                             d.get("leaning", ""), d["practice"], " ".join(d["decided_by"]),
+                             " ".join(d.get("practice_by", []))])  # fmt: skip
+    return buf.getvalue()
+
+
 def render_county_table(results: list[dict[str, Any]], actions: list[str], fmt: str) -> str:
-    """Rows of county x chosen actions, as verdict/practice (table or Markdown)."""
+    """Rows of county x chosen actions, as verdict/practice (table, Markdown or CSV)."""
+    if fmt == "csv":
+        return render_county_csv(results, actions)
     first = results[0]
     if fmt == "markdown":
         out = [f"# {first.get('title', first['scenario'])}: every county", ""]

@@ -14,6 +14,7 @@ from policyengine.model import Rule
 from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.report.trace import trace_dict
 from policyengine.resolve import Decision
+from policyengine.strength import decision_strength, declared_in, disclaimer
 from policyengine.terms import Verdict
 
 
@@ -21,7 +22,11 @@ def source_list(rules: list[Rule]) -> list[dict[str, Any]]:
     out = []
     for rule in rules:
         for s in rule.sources:
-            item = {"rule": rule.id, "cite": s.cite, "url": s.url}
+            item: dict[str, Any] = {"rule": rule.id, "cite": s.cite, "url": s.url, "authority": s.authority}
+            if s.body:
+                item["body"] = s.body
+            if s.issued:
+                item["issued"] = s.issued.isoformat()
             if s.quote:
                 item["quote"] = s.quote
             out.append(item)
@@ -35,9 +40,19 @@ def decision_dict(d: Decision, rulebase: Rulebase, ev: Evaluation | None = None)
         "verdict": d.verdict,
         "practice": d.practice,
         "decided_by": list(d.decided_by),
+        "strength": decision_strength(rules[r] for r in d.decided_by) or "none",
         "sources": source_list([rules[r] for r in d.decided_by]),
         "defeated": [{"rule": x.rule, "by": x.by, "doctrine": x.doctrine} for x in d.defeated],
     }
+    if ev is not None:
+        deciders = [rules[r] for r in d.decided_by]
+        later = [r for r in deciders if r.declared is not None and r.declared > ev.date]
+        if later:
+            out["as_declared"] = [
+                {"rule": r.id, "declared": r.declared.isoformat(), "in": declared_in(r)}
+                for r in later
+                if r.declared is not None
+            ]
     if d.verdict == Verdict.PERMITTED and d.protected:
         out["protected"] = True
     if d.verdict == Verdict.CONTESTED:
@@ -72,9 +87,11 @@ def evaluation_dict(ev: Evaluation, rulebase: Rulebase, explain: bool = False) -
         "scenario": head.id,
         "title": head.title,
         "date": ev.date.isoformat(),
+        "known_on": ev.known_on.isoformat(),
         "jurisdiction": jurisdiction,
         "engine": ev.engine,
         "decisions": [decision_dict(d, rulebase, ev) for d in ev.decisions],
+        "notice": disclaimer(rulebase.rules),
     }
     if explain:
         out["trace"] = trace_dict(ev, rulebase)

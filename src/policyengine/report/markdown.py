@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from policyengine.strength import STRENGTH_WORDS
+
 
 def _sources(sources: list[dict[str, Any]]) -> list[str]:
     out = []
     for s in sources:
-        line = f"  - {s['cite']} <{s['url']}>"
+        kind = s["authority"].replace("_", " ") + (f", {s['body']}" if s.get("body") else "")
+        line = f"  - {s['cite']} <{s['url']}> ({kind})"
         if s.get("quote"):
             line += f"\n    > {s['quote']}"
         out.append(line)
@@ -20,19 +23,32 @@ def render_one(result: dict[str, Any]) -> str:
     out = [f"# {result.get('title', result['scenario'])}", ""]
     out.append(f"- Scenario: `{result['scenario']}`")
     out.append(f"- Date: {result['date']}")
+    if result.get("known_on"):
+        out.append(f"- Law as known on: {result['known_on']}")
     out.append(f"- Place: {j['county']} County" + (f", {j['city']}" if j.get("city") else ""))
     out.append(f"- Agency: {j['agency']}")
     out.append(f"- Engine: {result['engine']}")
+    if result.get("notice"):
+        out += ["", f"*{result['notice']}*"]
     out.append("")
-    out.append("| Action | Verdict | Practice | Decided by |")
-    out.append("|---|---|---|---|")
+    out.append("| Action | Verdict | Strength | Practice | Decided by |")
+    out.append("|---|---|---|---|---|")
     for d in result["decisions"]:
         by = ", ".join(f"`{r}`" for r in d["decided_by"]) or "–"
-        out.append(f"| {d['action']} | {d['verdict']} | {d['practice']} | {by} |")
+        strength = d.get("strength", "none")
+        out.append(
+            f"| {d['action']} | {d['verdict']} | {'–' if strength == 'none' else strength} | {d['practice']} | {by} |"
+        )
     for d in result["decisions"]:
-        if d["verdict"] == "not_addressed" and d["practice"] == "unknown":
+        if d["verdict"] == "not_addressed" and d["practice"] == "unknown" and not d["decided_by"]:
             continue
         out += ["", f"## {d['action']}: {d['verdict']}", ""]
+        if d.get("strength", "none") != "none":
+            out.append(f"Strength: **{d['strength']}** ({STRENGTH_WORDS[d['strength']]}).")
+            out.append("")
+        for x in d.get("as_declared", []):
+            out.append(f"As declared in {x['in']}, after the event (`{x['rule']}`).")
+            out.append("")
         if d["verdict"] == "contested":
             out.append(f"Contested, leaning **{d['leaning']}**. Open question: {d['question']}")
             out.append("")

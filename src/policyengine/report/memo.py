@@ -13,9 +13,17 @@ from typing import Any
 
 from policyengine.model import Conclusion, Rule, Test
 from policyengine.pipeline import Evaluation, Rulebase
-from policyengine.report.blocks import Doc, Heading, Items, Para, SourceBlock
+from policyengine.report.blocks import RENDER, Doc, Heading, Items, Para, SourceBlock
 from policyengine.report.trace import matched_tests
 from policyengine.resolve import Decision
+from policyengine.strength import (
+    STRENGTH_WORDS,
+    decision_strength,
+    declared_in,
+    disclaimer,
+    rule_strength,
+    source_strength,
+)
 from policyengine.terms import Practice, Verdict
 from policyengine.wording import (
     DOCTRINES,
@@ -106,6 +114,25 @@ class _Memo:
     def sources(self, rule: Rule) -> list[Any]:
         return [SourceBlock(s.cite, s.url, s.quote, s.note) for s in rule.sources]
 
+    def authorities(self, rule: Rule) -> Items:
+        items = []
+        for s in rule.sources:
+            kind = s.authority.replace("_", " ") + (f" of {s.body}" if s.body else "")
+            when = f", {s.issued.isoformat()}" if s.issued else ""
+            items.append(f"{s.cite}: {kind}{when}: **{source_strength(s, rule.level)}**")
+        return Items(items)
+
+    def authority_words(self, d: Decision) -> str:
+        """Which authority decides, by rule: the strongest source of each deciding rule."""
+        parts = []
+        for rid in d.decided_by:
+            rule = self.rb.by_id[rid]
+            best = rule_strength(rule)
+            top = next(s for s in rule.sources if source_strength(s, rule.level) == best)
+            kind = top.authority.replace("_", " ") + (f" of {top.body}" if top.body else "")
+            parts.append(f"`{rid}` rests at best on {top.cite} ({kind})")
+        return "Deciding authority: " + "; ".join(parts) + "."
+
     def verdict_of(self, rule: Rule, action: str) -> str:
         c = next((c for c in rule.conclusions if c.action == action), None)
         if c is None:
@@ -130,18 +157,33 @@ class _Memo:
                 [
                     f"Scenario: {head.title} (`{head.id}`)",
                     f"Date: {ev.date.isoformat()}",
+                    f"Law as known on: {ev.known_on.isoformat()}",
                     f"Place: {place}",
                     f"Agency: {agency_words} (`{agency}`)",
                     f"Evaluated by: the {ev.engine} engine",
                 ]
             )
         )
+        doc.add(Para(f"*{disclaimer(self.rb.rules)}*"))
         doc.add(Heading(2, "Question"), Para(f"{action.question} The action (`{d.action}`): {action.meaning}"))
         doc.add(*self.facts_blocks())
         doc.add(Heading(2, "Answer"), Para(f"**{d.verdict}**. {VERDICT_WORDS[d.verdict]}"))
         if d.verdict == Verdict.CONTESTED:
             doc.add(Para(f"Leaning **{d.leaning}**. Open question: {(d.question or '').strip()}"))
         rules = self.rb.by_id
+        strength = decision_strength(rules[r] for r in d.decided_by)
+        if strength:
+            doc.add(Para(f"Strength: **{strength}**, {STRENGTH_WORDS[strength]}. {self.authority_words(d)}"))
+        for rid in d.decided_by:
+            rule = rules[rid]
+            if rule.declared and rule.declared > ev.date:
+                doc.add(
+                    Para(
+                        f"As declared in {declared_in(rule)}, after the event: a court declares what the law was. "
+                        f"Judged with the knowledge of {ev.date.isoformat()} (`--known-on {ev.date.isoformat()}`), "
+                        "the answer is what was open then."
+                    )
+                )
         if d.decided_by:
             doc.add(Heading(2, "Governing rule" + ("s" if len(d.decided_by) > 1 else "")))
             for rid in d.decided_by:
@@ -154,6 +196,7 @@ class _Memo:
                     )
                 )
                 doc.add(Para("Sources:"), *self.sources(rule))
+                doc.add(Para("The authority of each source:"), self.authorities(rule))
                 doc.add(Para("How its conditions met the facts:"), self.how_met(rule))
         if d.conflict:
             doc.add(Heading(2, "Unresolved conflict"))
@@ -192,7 +235,7 @@ class _Memo:
     def conclusion(self, d: Decision, agency_words: str, place: str) -> str:
         rules = self.rb.by_id
         when = f"On {self.ev.date.isoformat()}, for the agency `{self.ev.agency}` ({agency_words}) in {place}"
-        if d.verdict == Verdict.NOT_ADDRESSED:
+        if d.verdict == Verdict.NOT_ADDRESSED and not d.decided_by:
             return f"{when}, no rule in force addresses `{d.action}`."
         if d.verdict == Verdict.CONFLICT:
             return (
@@ -205,7 +248,11 @@ class _Memo:
             for s in rules[rid].sources:
                 if s.cite not in cites:
                     cites.append(s.cite)
-        text = f"{when}, `{d.action}` is **{d.verdict}** under " + ", ".join(f"`{r}`" for r in d.decided_by)
+        if d.verdict == Verdict.NOT_ADDRESSED:
+            text = f"{when}, the law is silent on `{d.action}`, as the record(s) of silence "
+            text += ", ".join(f"`{r}`" for r in d.decided_by) + " find"
+        else:
+            text = f"{when}, `{d.action}` is **{d.verdict}** under " + ", ".join(f"`{r}`" for r in d.decided_by)
         text += f" ({'; '.join(cites)})."
         beaten = [x for x in d.defeated if x.by]
         if beaten:
@@ -225,6 +272,17 @@ def memo_docs(ev: Evaluation, rb: Rulebase, actions: list[str] | None = None) ->
         if actions is not None:
             if d.action in actions:
                 out.append(m.build(d))
-        elif d.verdict != Verdict.NOT_ADDRESSED or d.practice != Practice.UNKNOWN:
+        elif d.verdict != Verdict.NOT_ADDRESSED or d.decided_by or d.practice != Practice.UNKNOWN:
             out.append(m.build(d))
     return out
+
+
+def render_memos(docs: list[Doc], fmt: str, title: str) -> str:
+    """The memos as one text: Markdown memos separated by rules, or one HTML page holding them all."""
+    render = RENDER[fmt]
+    if fmt == "html":
+        merged = Doc(docs[0].title if len(docs) == 1 else f"Memos: {title}")  # none: an empty page
+        for doc in docs:
+            merged.add(*doc.blocks)
+        return render(merged)
+    return "\n---\n\n".join(render(doc) for doc in docs)

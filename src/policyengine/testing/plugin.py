@@ -1,9 +1,12 @@
 """pytest plugin: every scenario file with an `expect:` block is one test, named by its id.
 
-Enabled for this repository by `-p policyengine.testing.plugin` in pyproject.toml's
-pytest `addopts`. It collects `.yaml` files below the directories in the ini option
+Enabled wherever the package is installed, through its `pytest11` entry point (named
+`policyengine.testing.plugin`, so this repository's `-p policyengine.testing.plugin` does
+not register it twice). It collects `.yaml` files below the directories in the ini option
 `policyengine_scenarios` (default: `scenarios` and `tests/regressions`, relative to the
-root directory) and any `.yaml` file named on the command line. Scenarios run on the
+root directory) and any `.yaml` file named on the command line. Where that option is not
+set (a project with no configuration), a scenario file with an `expect:` block below a
+directory named on the command line is collected too, so `pytest scenarios/` just works. Scenarios run on the
 rules in `policyengine_rules` (default: the bundled rules) and the default engine
 (`--policyengine-engine reference` to choose another). A failure prints expected versus
 actual per action and the trace.
@@ -11,6 +14,7 @@ actual per action and the trace.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,12 +67,33 @@ def rulebase(config: pytest.Config) -> Rulebase:
     return config.stash[_RULEBASE]
 
 
+def _named_directories(config: pytest.Config) -> list[Path]:
+    """The directories given on the command line."""
+    base = config.invocation_params.dir
+    paths = (base / arg.split("::")[0] for arg in config.args)
+    return [p.resolve() for p in paths if p.is_dir()]
+
+
+EXPECT_BLOCK = re.compile(r"^expect:", re.MULTILINE)
+
+
+def _has_expectations(path: Path) -> bool:
+    try:
+        return bool(EXPECT_BLOCK.search(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return False
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
     if file_path.suffix not in (".yaml", ".yml"):
         return None
-    inside = any(file_path.is_relative_to(d) for d in _scenario_dirs(parent.config))
+    config = parent.config
+    inside = any(file_path.is_relative_to(d) for d in _scenario_dirs(config))
     if inside or parent.session.isinitpath(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
+    if not config.getini("policyengine_scenarios") and _has_expectations(file_path):
+        if any(file_path.resolve().is_relative_to(d) for d in _named_directories(config)):
+            return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
 

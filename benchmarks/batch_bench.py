@@ -1,0 +1,133 @@
+"""Benchmark of `policyengine batch` (a benchmark, not a test: nothing here asserts a speed).
+
+    python -m benchmarks.batch_bench 100000            # both engines, 1 and 2 workers
+    python -m benchmarks.batch_bench 1000000 --only durable:1
+    python -m benchmarks.batch_bench --per-case 20000  # the per-case path, no deduplication
+
+For each engine and worker count it runs `policyengine batch` end to end (read CSV, evaluate,
+write CSV) in a fresh process on N seeded records (benchmarks/generate.py) and prints
+records/s (wall clock), records per CPU-second (user + system time of the process and its
+workers: the figure that does not depend on what else loads the machine), the peak memory
+(largest resident set of the batch process or any of its workers) and the durable/reference
+ratio. `--per-case` evaluates records one by one, every record
+through facts -> engine -> resolve -> output row, with no case deduplication.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _one(args: list[str]) -> None:
+    """Run inside a fresh process: one batch, then print wall time and peak memory as JSON."""
+    from policyengine.cli import main
+
+    start = time.perf_counter()
+    code = main(["batch", *args])
+    wall = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    print(json.dumps({"code": code, "wall": wall, "cpu": cpu, "peak_kib": max(own.ru_maxrss, children.ru_maxrss)}))
+
+
+def end_to_end(n: int, runs: list[tuple[str, int]], folder: Path) -> None:
+    from benchmarks.generate import write_csv
+    from policyengine.pipeline import load_rulebase
+
+    source = folder / f"records-{n}.csv"
+    if not source.exists():
+        t = time.perf_counter()
+        write_csv(source, load_rulebase(), n, seed=7)
+        print(f"generated {n} records in {time.perf_counter() - t:.1f} s ({source.stat().st_size >> 20} MiB)")
+    rates: dict[tuple[str, int], float] = {}
+    for engine, workers in runs:
+        out = folder / f"out-{engine}-{workers}.csv"
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.batch_bench",
+            "--one",
+            str(source),
+            "--out",
+            str(out),
+            "--engine",
+            engine,
+            "--workers",
+            str(workers),
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        summary = done.stderr.splitlines()[0] if done.stderr else ""
+        rates[(engine, workers)] = n / result["wall"]
+        print(
+            f"{engine:10} workers={workers}  {n / result['wall']:>9,.0f} records/s (wall {result['wall']:6.1f} s)  "
+            f"{n / result['cpu']:>9,.0f} records per CPU-second (CPU {result['cpu']:6.1f} s)  "
+            f"peak {result['peak_kib'] / 1024:5.0f} MiB   {summary}",
+            flush=True,
+        )
+        out.unlink(missing_ok=True)
+    for workers in (1, 2):
+        if ("durable", workers) in rates and ("reference", workers) in rates:
+            ratio = rates[("durable", workers)] / rates[("reference", workers)]
+            print(f"durable/reference at {workers} worker(s): {ratio:.2f}")
+    for engine in ("durable", "reference"):
+        if (engine, 1) in rates and (engine, 2) in rates:
+            print(f"{engine}: 2 workers / 1 worker = {rates[(engine, 2)] / rates[(engine, 1)]:.2f}x")
+
+
+def per_case(n: int) -> None:
+    """Every record through the whole per-case path (no case deduplication), both engines."""
+    from benchmarks.generate import records
+    from policyengine.batch import Batch
+    from policyengine.pipeline import load_rulebase
+
+    rulebase = load_rulebase()
+    rows = list(records(rulebase, n, seed=7))
+    rates = {}
+    for engine in ("durable", "reference"):
+        batch = Batch(rulebase, engine)
+        facts = [batch.facts_of({k: v for k, v in r.items() if k not in ("id", "time")}) for r in rows]
+        for f in facts[:200]:  # warm up: rulesets registered, generated code compiled
+            batch._evaluate(f, f["date"])
+        start = time.process_time()
+        for f in facts:
+            batch._evaluate(f, f["date"])
+        rates[engine] = n / (time.process_time() - start)
+        print(f"per-case path, {engine:10} {rates[engine]:>10,.0f} records/s (CPU time, one core)")
+    print(f"per-case durable/reference ratio: {rates['durable'] / rates['reference']:.2f}")
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "--one":
+        _one(argv[1:])
+        return 0
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("n", type=int, nargs="?", default=100_000)
+    p.add_argument("--only", action="append", metavar="ENGINE:WORKERS", help="e.g. durable:1 (repeatable)")
+    p.add_argument("--per-case", type=int, metavar="N", help="measure the per-case path on N records instead")
+    p.add_argument("--dir", type=Path, help="where records and outputs go (default: a temporary directory)")
+    args = p.parse_args(argv)
+    if args.per_case:
+        per_case(args.per_case)
+        return 0
+    runs = [(e, w) for e in ("durable", "reference") for w in (1, 2)]
+    if args.only:
+        runs = [(s.split(":")[0], int(s.split(":")[1])) for s in args.only]
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="policyengine-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    end_to_end(args.n, runs, folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,35 @@
+"""The `policyengine` command's entry point, named after the distribution (mn-ice-policyengine).
+
+The import name `policyengine` is also used by an unrelated package on PyPI (a tax-benefit
+microsimulation model). Installed in one environment, the two overwrite each other's files.
+This module, whose name is not shared, checks that `policyengine` is this project before
+running it, and otherwise says what happened instead of failing with an ImportError.
+"""
+
+from __future__ import annotations
+
+import sys
+
+DISTRIBUTION = "mn-ice-policyengine"
+
+
+def _wrong_package(detail: str) -> int:
+    sys.stderr.write(
+        f"policyengine: error: the module 'policyengine' found here is not {DISTRIBUTION} ({detail}). "
+        "An unrelated package on PyPI, also imported as 'policyengine' (a tax-benefit microsimulation "
+        "model), is probably installed in this environment; the two cannot share one. Use a separate "
+        f"virtual environment, or `pip uninstall policyengine` and reinstall {DISTRIBUTION}.\n"
+    )
+    return 2
+
+
+def main() -> int:
+    try:
+        import policyengine
+    except Exception as exc:  # the other package's own imports may fail in many ways
+        return _wrong_package(f"importing it failed: {type(exc).__name__}: {exc}")
+    if getattr(policyengine, "__distribution__", None) != DISTRIBUTION:
+        return _wrong_package(f"it was imported from {getattr(policyengine, '__file__', '?')}")
+    from policyengine.cli import main as cli_main
+
+    return cli_main()

@@ -1,0 +1,113 @@
+"""The loaded, checked and compiled rulebase, cached between runs.
+
+Loading parses every YAML file, checks it against the vocabulary and compiles the Program;
+a command that only evaluates one scenario spends most of its time there. The result is kept
+in the user cache directory (platformdirs), under a key made of the package version, the
+Python version and the content of every file below the rules directory (and where the rules
+are shown from, since rule locations are printed relative to the working directory). A rule
+file that changes, another version of policyengine or Python: another key, a fresh load.
+
+A cache file is never trusted blindly: one that does not unpickle, names a class outside
+policyengine, pydantic and the standard containers, or was stored under another key is
+ignored (and replaced). Set POLICYENGINE_CACHE=0 to bypass the cache, POLICYENGINE_CACHE_DIR
+to move it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+FORMAT = 2  # bump when the pickled shape changes
+_SAFE_MODULES = ("policyengine.", "pydantic.", "pydantic_core.")
+_SAFE_GLOBALS = {
+    ("builtins", name)
+    for name in ("dict", "list", "tuple", "set", "frozenset", "str", "int", "float", "bool", "bytes", "object")
+} | {
+    ("datetime", "date"),
+    ("datetime", "datetime"),
+    ("pathlib", "PosixPath"),
+    ("pathlib", "WindowsPath"),
+    ("pathlib", "Path"),
+    ("copyreg", "_reconstructor"),
+    ("collections", "OrderedDict"),
+}
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Only policyengine's own types, pydantic's, dates, paths and containers."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _SAFE_GLOBALS or module.startswith(_SAFE_MODULES) or module == "policyengine":
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a rulebase cache")
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("POLICYENGINE_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("policyengine"))
+
+
+def enabled() -> bool:
+    return os.environ.get("POLICYENGINE_CACHE", "1") not in ("0", "false", "no")
+
+
+def rules_key(root: Path, shown_as: str) -> str:
+    """The content hash of every file below `root`, with the versions that read them."""
+    from policyengine import __version__
+
+    h = hashlib.sha256()
+    for part in (str(FORMAT), __version__, sys.version, shown_as):
+        h.update(part.encode() + b"\0")
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def load(key: str) -> Any | None:
+    """The object stored under `key`, or None (absent, corrupt, foreign or stored under another key)."""
+    path = cache_dir() / f"rulebase-{key[:32]}.pickle"
+    try:
+        data = path.read_bytes()
+        stored_key, obj = _SafeUnpickler(io.BytesIO(data)).load()
+    except Exception:  # a cache is only ever an optimisation: anything wrong means "rebuild"
+        return None
+    return obj if stored_key == key else None
+
+
+def store(key: str, obj: Any) -> None:
+    """Store atomically (written beside, then renamed); a cache that cannot be written is skipped."""
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".rulebase-")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump((key, obj), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / f"rulebase-{key[:32]}.pickle")
+    except OSError:
+        pass
+
+
+def cached(root: Path, shown_as: str, build: Callable[[], Any]) -> Any:
+    """`build()`'s result for this rules directory, from the cache when its files are unchanged."""
+    if not enabled():
+        return build()
+    key = rules_key(root, shown_as)
+    found = load(key)
+    if found is not None:
+        return found
+    obj = build()
+    store(key, obj)
+    return obj
