@@ -16,10 +16,8 @@ from bisect import bisect_right
 from typing import Any
 
 from policyengine.check import facts_tested
-from policyengine.conditions import leaves
-from policyengine.model import Condition
 from policyengine.pipeline import Rulebase
-from policyengine.sweep import in_force_bounds, rule_dates
+from policyengine.sweep import equality_values, in_force_bounds, rule_dates
 
 ALWAYS_KEYED = ("agency", "place.county", "place.city")
 
@@ -58,7 +56,7 @@ class CaseKeys:
         self.named: dict[str, frozenset[Any]] = {}
         for place in ("place.county", "place.city"):
             values: set[Any] = set()
-            if all(_equality_values(r.condition, place, values) for r in rulebase.program.rules):
+            if all(equality_values(r.condition, place, values) for r in rulebase.program.rules):
                 if place == "place.county":
                     values |= {a.county for a in rulebase.registry.agreements}
                 self.named[place] = frozenset(values)
@@ -88,13 +86,3 @@ class CaseKeys:
         values = {n: self.value(n, facts.get(n, "none" if n == "place.city" else None)) for n in self.facts}
         where = (values.get("place.county"), values.get("place.city", "none"))
         return (tuple(values.values()), self.interval(day, *where))
-
-
-def _equality_values(cond: Condition | None, fact: str, out: set[Any]) -> bool:
-    """Collect the values `fact` is compared with; False if it is ever compared by order."""
-    for test in leaves(cond):
-        if test.fact == fact:
-            if test.op not in ("eq", "neq"):
-                return False
-            out.add(test.value)
-    return True

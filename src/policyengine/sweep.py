@@ -164,7 +164,7 @@ def interval_dates(rulebase: Rulebase, place: Place | None = None) -> list[dt.da
 # ------------------------------------------------------------------------- cases
 
 
-def _tested_values(cond: Condition | None, fact: str, out: set[Any]) -> bool:
+def equality_values(cond: Condition | None, fact: str, out: set[Any]) -> bool:
     """Collect the values `fact` is compared with for equality; False if it is ever ordered."""
     for test in leaves(cond):
         if test.fact == fact:
@@ -191,7 +191,7 @@ class Cases:
         self.named: dict[str, set[Any] | None] = {}
         for fact in self.PLACE_FACTS:
             values: set[Any] = set()
-            exact = all(_tested_values(r.condition, fact, values) for r in rulebase.program.rules)
+            exact = all(equality_values(r.condition, fact, values) for r in rulebase.program.rules)
             self.named[fact] = values if exact else None
         self.memo: dict[tuple, tuple[Firing, list[Decision]]] = {}
         self.hits = 0
