@@ -71,18 +71,19 @@ class ReferenceEngine(Engine):
         if evaluators is None:
             evaluators = self._evaluators[program.digest] = tuple(stratum_evaluator(s) for s in program.strata)
         facts = dict(record)
-        fired: set[str] = set()
+        fired: list[str] = []
         derived: dict[str, list[str]] = {}
         for evaluator, derivations in zip(evaluators, program.derivations, strict=True):
             now = evaluator(facts)
-            fired.update(now)
-            for rule_id, derives in derivations:
-                if rule_id in now:
-                    for fact in derives:
-                        derived.setdefault(fact, []).append(rule_id)
-            for fact in derived:
-                facts[fact] = True
-        return _firing(self.name, fired, derived, facts, program)
+            fired += now  # each stratum's rules in order, the strata in order: program order
+            if derivations:
+                for rule_id, derives in derivations:
+                    if rule_id in now:
+                        for fact in derives:
+                            derived.setdefault(fact, []).append(rule_id)
+                for fact in derived:
+                    facts[fact] = True
+        return Firing(self.name, tuple(fired), {f: tuple(v) for f, v in sorted(derived.items())}, facts)
 
 
 # ------------------------------------------------------------- durable_rules
