@@ -102,3 +102,32 @@ def test_skipping_pairs_that_cannot_change_agrees_with_evaluating_every_pair(rul
 def test_the_bundled_equivalents_file_loads():
     listed = Equivalents.load(bundled.equivalents_file())
     assert all(len(reason) >= 20 for _, reason, _ in listed.entries.values())
+
+
+def test_every_listed_equivalent_names_a_mutant_of_the_bundled_rules(rulebase):
+    listed = Equivalents.load(bundled.equivalents_file())
+    made = {m.id for m in mutants(rulebase)}
+    assert sorted(set(listed.entries) - made) == []
+    assert {kind for kind, _, _ in listed.entries.values()} == {"equivalent", "unsourced"}
+
+
+SAMPLE = {
+    COMMITMENT,
+    "mn.state.no-detainer-hold",
+    "mn.county.hennepin.no-detainer-hold",
+    "fed.detainer.hold-request",
+    "fed.287g.delegation",
+}
+
+
+def test_the_mutants_of_a_sample_of_rules_are_killed_or_explained(rulebase, scenarios):
+    """The full run (`policyengine test --mutations`, docs/testing.md) on a few rules: every
+    condition and date mutant of them is killed by a scenario or listed with its reason."""
+    listed = Equivalents.load(bundled.equivalents_file())
+    report = run_mutations(scenarios, rulebase, get_engine("reference"), only=SAMPLE, equivalents=listed)
+    assert report.baseline_failures == ()
+    assert [r.mutant.id for r in report.survivors] == []
+    assert report.equivalence_errors == ()
+    kinds = {r.mutant.operator for r in report.results}
+    assert {"drop", "negate", "drop-value", "from-earlier", "from-later", "declared-later"} <= kinds
+    assert report.explained("equivalent") and report.explained("unsourced")
