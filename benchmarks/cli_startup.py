@@ -1,17 +1,22 @@
-"""Whole-process start-up time of the command line: `policyengine --version` and a bare call.
+"""Whole-process time of the command line: `--version`, a bare call, `run` of one scenario, `check`.
 
-    .venv/bin/python benchmarks/cli_startup.py [--runs N]
+    .venv/bin/python benchmarks/cli_startup.py [--runs N] [--heavy-runs M]
 
-Runs the installed `policyengine` script N times (default 41) after 3 warm-up runs and prints
-the median, the fastest and the 90th percentile of wall-clock milliseconds, and the median CPU
-time (user + system, less sensitive to other processes on a shared machine). The target (issue 12) is a
-median of at most 80 ms for `--version`. A benchmark, not a test: timing depends on the machine
-and its load.
+Runs the installed `policyengine` script N times (default 41) for `--version` and a bare call,
+and M times (default 7) for `run` of one scenario and for `check` on the bundled rules, each
+after warm-up runs (so the rulebase cache is warm), and prints the median, the fastest and the
+90th percentile of wall-clock milliseconds, and the median CPU time (user + system of the
+process: the figure that depends least on what else runs on a shared machine), with the load
+average before and after. The package's modules are byte-compiled first (`compileall`), as an
+installed wheel is: where PYTHONDONTWRITEBYTECODE is set, nothing else would write them.
+Targets (issue 11): `--version` <= 80 ms, `run` of one scenario <= 200 ms, `check` <= 2 s.
+A benchmark, not a test: timing depends on the machine and its load.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import resource
 import shutil
 import statistics
@@ -20,44 +25,62 @@ import sys
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = "scenarios/hennepin-jail-detainer-no-warrant.yaml"
+
 
 def script() -> str:
     beside = Path(sys.executable).with_name("policyengine")
     return str(beside) if beside.exists() else (shutil.which("policyengine") or "policyengine")
 
 
-def measure(argv: list[str], runs: int) -> tuple[list[float], list[float]]:
+def measure(argv: list[str], runs: int, warm: int = 3) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU (user + system) milliseconds of each run, sorted."""
-    for _ in range(3):
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+    for _ in range(warm):
+        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, cwd=ROOT)
     wall, cpu = [], []
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, cwd=ROOT)
         wall.append((time.perf_counter() - start) * 1000)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
     return sorted(wall), sorted(cpu)
 
 
+def load_average() -> str:
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else "?"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=41)
+    parser.add_argument("--runs", type=int, default=41, help="runs of --version and of a bare call")
+    parser.add_argument("--heavy-runs", type=int, default=7, help="runs of `run` and of `check`")
     args = parser.parse_args()
+    import policyengine
+
+    compileall.compile_dir(str(Path(policyengine.__file__).parent), quiet=1)
     exe = script()
-    baseline = measure([sys.executable, "-c", "pass"], args.runs)
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
-    print(f"load average before: {load}")
-    print(f"{'command':<32}{'median':>9}{'min':>9}{'p90':>9}{'cpu med':>9}  (ms, {args.runs} runs)")
-    for label, argv in (
-        ("python -c pass (floor)", [sys.executable, "-c", "pass"]),
-        ("policyengine --version", [exe, "--version"]),
-        ("policyengine (command list)", [exe]),
-    ):
-        t, cpu = baseline if argv[-1] == "pass" else measure(argv, args.runs)
+    print(f"load average before: {load_average()}")
+    print(f"{'command':<40}{'median':>9}{'min':>9}{'p90':>9}{'cpu med':>9}  (ms)")
+    commands = (
+        ("python -c pass (floor)", [sys.executable, "-c", "pass"], args.runs),
+        ("policyengine --version", [exe, "--version"], args.runs),
+        ("policyengine (command list)", [exe], args.runs),
+        ("policyengine run <one scenario>", [exe, "run", SCENARIO], args.heavy_runs),
+        ("policyengine check", [exe, "check"], args.heavy_runs),
+    )
+    for label, argv, runs in commands:
+        t, cpu = measure(argv, runs, warm=3 if runs > 10 else 1)
         p90 = t[int(0.9 * (len(t) - 1))]
-        print(f"{label:<32}{statistics.median(t):>9.1f}{t[0]:>9.1f}{p90:>9.1f}{statistics.median(cpu):>9.1f}")
+        print(
+            f"{label:<40}{statistics.median(t):>9.1f}{t[0]:>9.1f}{p90:>9.1f}{statistics.median(cpu):>9.1f}"
+            f"  ({runs} runs)",
+            flush=True,
+        )
+    print(f"load average after: {load_average()}")
     return 0
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from policyengine.cli import main
 from policyengine.pipeline import load_rulebase
+from policyengine.testing.mutations import rule_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = Path(__file__).resolve().parent / "fixtures" / "suite"
@@ -44,7 +45,7 @@ def run_json(capsys, *args) -> tuple[int, dict]:
 def test_passing_scenarios_exit_0(capsys, rules):
     code, out, _ = run(capsys, FULL, "--rules", rules)
     assert code == 0
-    assert "2 passed, 0 failed" in out
+    assert "7 passed, 0 failed" in out
 
 
 def test_bundled_scenarios_pass_on_the_bundled_rules(capsys):
@@ -170,37 +171,101 @@ def _mutations(capsys, rules, scenarios, *extra):
     return code, m, killed, survived
 
 
+def _whole_rule(ids: set[str]) -> set[str]:
+    return {i for i in ids if i.startswith(("remove ", "flip "))}
+
+
 def test_mutations_report_survivors_and_exit_1(capsys, rules):
     code, m, killed, survived = _mutations(capsys, rules, ONE)
     assert code == 1
     assert m["engine"] == "reference"
-    assert killed == {"remove fx.hold-prohibited", "flip fx.hold-prohibited hold_beyond_release"}
-    assert survived == {
+    assert _whole_rule(killed) == {"remove fx.hold-prohibited", "flip fx.hold-prohibited hold_beyond_release"}
+    assert _whole_rule(survived) == {
         "remove fx.basis",
         "remove fx.hold-with-basis",
         "flip fx.hold-with-basis hold_beyond_release",
         "remove fx.notice-permitted",
         "flip fx.notice-permitted notify_release",
     }
-    assert m["mutants"] == 7 and m["killed"] == 2
+    # the one scenario (a detainer, no court order, in 2026) tells the detainer test apart from
+    # its negation, but not from its absence, and no date around 2000
+    assert "fx.hold-prohibited/all[0]/immigration.detainer:negate" in killed
+    assert "fx.hold-prohibited/all[0]/immigration.detainer:drop" in survived
+    assert "fx.hold-prohibited/in_force.from:later" in survived
+    assert m["mutants"] == 26 and m["killed"] == 8
+    assert m["by_operator"]["negate"] == {"mutants": 5, "killed": 4, "equivalent": 0, "unsourced": 0, "survived": 1}
 
 
-def test_mutations_text_names_the_change(capsys, rules):
+def test_mutations_text_names_the_change_and_where(capsys, rules):
     code, out, _ = run(capsys, ONE, "--rules", rules, "--mutations")
     assert code == 1
     assert "engine reference (the default for mutants" in out
-    assert "killed: 2; survived: 5" in out
+    assert "kinds: remove 4, flip 3, drop 6, negate 5, from-earlier 4, from-later 4" in out
+    assert "killed: 8; survived: 18" in out
     assert "survived: fx.notice-permitted: notify_release permitted -> prohibited" in out
+    assert (
+        "survived: fx.hold-prohibited/all[0]/immigration.detainer:drop  "
+        f"{rules}/fixture-state.yaml:27  fx.hold-prohibited: condition dropped: immigration.detainer: {{not: none}}"
+    ) in out
 
 
 def test_mutations_report_only_exits_0(capsys, rules):
     assert run(capsys, ONE, "--rules", rules, "--mutations", "--report-only")[0] == 0
 
 
-def test_every_mutant_killed_by_the_full_scenarios(capsys, rules):
-    code, m, killed, survived = _mutations(capsys, rules, FULL)
+def test_mutations_of_one_rule(capsys, rules):
+    code, m, killed, survived = _mutations(capsys, rules, ONE, "--mutants-of", "fx.notice-permitted")
+    assert {rule_of(r["mutant"]) for r in m["results"]} == {"fx.notice-permitted"}
+    assert killed == set() and len(survived) == m["mutants"] == 6
+
+
+EQUIVALENTS = str(SUITE / "equivalent.yaml")
+
+
+def test_every_mutant_killed_by_the_full_scenarios_or_listed_equivalent(capsys, rules):
+    code, m, killed, survived = _mutations(capsys, rules, FULL, "--equivalents", EQUIVALENTS)
     assert code == 0
-    assert survived == set() and len(killed) == 7
+    assert survived == set() and len(killed) == 25
+    assert [(e["mutant"], e["kind"]) for e in m["equivalent"]] == [
+        ("fx.hold-with-basis/in_force.from:earlier", "equivalent")
+    ]
+    code, m, killed, survived = _mutations(capsys, rules, FULL)  # without the list, it survives
+    assert code == 1 and survived == {"fx.hold-with-basis/in_force.from:earlier"}
+
+
+def test_a_listed_equivalent_that_is_killed_or_gone_fails_the_run(capsys, rules, tmp_path):
+    listed = tmp_path / "equivalent.yaml"
+    listed.write_text(
+        "equivalent:\n"
+        "  - mutant: fx.hold-with-basis/in_force.from:earlier\n"
+        "    reason: it cannot fire before fx.basis is in force\n"
+        "  - mutant: fx.hold-prohibited/all[0]/immigration.detainer:negate\n"
+        "    reason: claimed equivalent, but a scenario kills it\n"
+        "  - mutant: fx.hold-prohibited/all[7]:drop\n"
+        "    kind: unsourced\n"
+        "    reason: names a condition the rule does not have\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, FULL, "--rules", rules, "--mutations", "--equivalents", str(listed))
+    assert code == 1
+    assert (
+        f"{listed}:4: error: mutant 'fx.hold-prohibited/all[0]/immigration.detainer:negate' is listed as "
+        "equivalent but is killed by fx-"
+    ) in out
+    assert f"{listed}:6: error: no mutant 'fx.hold-prohibited/all[7]:drop'" in out
+    # an entry for a rule outside --mutants-of is not judged
+    code, out, _ = run(
+        capsys, FULL, "--rules", rules, "--mutations", "--equivalents", str(listed), "--mutants-of", "fx.basis"
+    )
+    assert code == 0, out
+
+
+def test_an_equivalents_file_with_a_bad_entry_is_bad_input(capsys, rules, tmp_path):
+    listed = tmp_path / "equivalent.yaml"
+    listed.write_text("equivalent:\n  - mutant: x\n    reason: too short\n", encoding="utf-8")
+    code, _, err = run(capsys, FULL, "--rules", rules, "--mutations", "--equivalents", str(listed))
+    assert code == 2
+    assert f"{listed}:3: error:" in err
 
 
 def test_mutations_on_durable_rules_agree(capsys, rules):

@@ -27,3 +27,8 @@ def schema_dir() -> Path:
     """The JSON Schemas, where the bundled files' `$schema` comments point (`docs/schema/`
     beside `rules/` and `scenarios/`, in the checkout and in the installed package)."""
     return _find("docs") / "schema"
+
+
+def equivalents_file() -> Path:
+    """The mutants of the bundled rules listed as equivalent, with reasons (docs/testing.md)."""
+    return _find("mutants") / "equivalent.yaml"

@@ -50,6 +50,11 @@ class Program:
         return tuple(r.id for r in self.rules)
 
     @cached_property
+    def position(self) -> dict[str, int]:
+        """Each rule id's place in program order."""
+        return {rule_id: i for i, rule_id in enumerate(self.rule_ids)}
+
+    @cached_property
     def derivations(self) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]:
         """Per stratum, in order: (rule id, facts it derives) for the rules that derive any."""
         return tuple(tuple((r.id, r.rule.derives) for r in stratum if r.rule.derives) for stratum in self.strata)

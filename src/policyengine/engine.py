@@ -18,12 +18,12 @@ from __future__ import annotations
 import itertools
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from policyengine.compile import CompiledRule, Program
+from policyengine.compile import Program
 from policyengine.conditions import AllOf, AnyOf, Condition, Not, Test, Visitor, leaves
 from policyengine.errors import EngineError
 from policyengine.evaluator import Evaluator, stratum_evaluator
@@ -46,39 +46,44 @@ class Firing:
 class Engine:
     name = "abstract"
 
-    def fire(self, stratum: int, rules: tuple[CompiledRule, ...], record: dict[str, Any], program: Program) -> set[str]:
+    def run(self, program: Program, record: dict[str, Any]) -> Firing:
         raise NotImplementedError
 
-    def run(self, program: Program, record: dict[str, Any]) -> Firing:
-        """Evaluate stratum by stratum; derived facts are final before any rule tests them."""
-        facts = dict(record)
-        fired: set[str] = set()
-        derived: dict[str, list[str]] = {}
-        for k, rules in enumerate(program.strata):
-            now = self.fire(k, rules, facts, program)
-            fired |= now
-            for rule_id, derives in program.derivations[k]:
-                if rule_id in now:
-                    for fact in derives:
-                        derived.setdefault(fact, []).append(rule_id)
-            for fact in derived:
-                facts[fact] = True
-        order = [rule_id for rule_id in program.rule_ids if rule_id in fired]
-        return Firing(self.name, tuple(order), {f: tuple(v) for f, v in sorted(derived.items())}, facts)
+
+def _firing(
+    engine: str, fired: set[str], derived: dict[str, list[str]], facts: dict[str, Any], program: Program
+) -> Firing:
+    """What fired in program order, and the derived facts in name order."""
+    order = tuple(sorted(fired, key=program.position.__getitem__))
+    return Firing(engine, order, {f: tuple(v) for f, v in sorted(derived.items())}, facts)
 
 
 class ReferenceEngine(Engine):
-    """Plain Python over the same intermediate form, each stratum generated once as one function."""
+    """Plain Python over the same intermediate form, each stratum generated once as one function.
+
+    Evaluates stratum by stratum, so derived facts are final before any rule tests them."""
 
     name = REFERENCE
-    _evaluators: dict[tuple[str, int], Evaluator] = {}
+    _evaluators: dict[str, tuple[Evaluator, ...]] = {}
 
-    def fire(self, stratum: int, rules: tuple[CompiledRule, ...], record: dict[str, Any], program: Program) -> set[str]:
-        key = (program.digest, stratum)
-        evaluator = self._evaluators.get(key)
-        if evaluator is None:
-            evaluator = self._evaluators[key] = stratum_evaluator(rules)
-        return set(evaluator(record))
+    def run(self, program: Program, record: dict[str, Any]) -> Firing:
+        evaluators = self._evaluators.get(program.digest)
+        if evaluators is None:
+            evaluators = self._evaluators[program.digest] = tuple(stratum_evaluator(s) for s in program.strata)
+        facts = dict(record)
+        fired: list[str] = []
+        derived: dict[str, list[str]] = {}
+        for evaluator, derivations in zip(evaluators, program.derivations, strict=True):
+            now = evaluator(facts)
+            fired += now  # each stratum's rules in order, the strata in order: program order
+            if derivations:
+                for rule_id, derives in derivations:
+                    if rule_id in now:
+                        for fact in derives:
+                            derived.setdefault(fact, []).append(rule_id)
+                for fact in derived:
+                    facts[fact] = True
+        return Firing(self.name, tuple(fired), {f: tuple(v) for f, v in sorted(derived.items())}, facts)
 
 
 # ------------------------------------------------------------- durable_rules
@@ -141,12 +146,71 @@ def _tested(cond: Condition | None, out: dict[str, str]) -> None:
         out.setdefault(test.fact, f"f{len(out)}")
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+_TEXT: dict[str, str] = {}  # a string fact value -> its JSON text (values come from finite domains)
+
+
+def _json_value(value: Any) -> str:
+    """One fact value as JSON text; strings are remembered (a bool never equals a str key)."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is int:
+        return str(value)
+    text: str = _encode(value)
+    if type(value) is str and len(_TEXT) < 100_000:
+        _TEXT[value] = text
+    return text
+
+
+def _fact_encoder(names: dict[str, str], discriminator: str) -> Callable[[dict[str, Any], str], str]:
+    """A generated function: a fact record and a session id in, the stratum's fact as JSON text out.
+
+    durable_rules takes its facts as JSON text; writing the text from a template, with each
+    string value's JSON remembered, costs a fraction of building a dict and encoding it. The
+    generated text holds no user text: fact names reach it only as indexes into a constant table.
+    """
+    template = "{" + "".join(f'"{field}":%s,' for field in names.values())
+    template += '"sid":"%s","t":' + _encode(discriminator) + "}"
+    values = ", ".join(f"(T.get(r[n[{i}]]) or J(r[n[{i}]]))" for i in range(len(names)))
+    source = f"def encode(r, sid):\n    return P % ({values}{', ' if names else ''}sid,)\n"
+    namespace: dict[str, Any] = {"P": template, "T": _TEXT, "J": _json_value, "n": tuple(names)}
+    exec(compile(source, "<policyengine durable fact>", "exec"), namespace)  # noqa: S102
+    encode: Callable[[dict[str, Any], str], str] = namespace["encode"]
+    return encode
+
+
+@dataclass(frozen=True)
+class _Stratum:
+    """One stratum as durable_rules runs it: its fact's encoder and what each durable rule stands for."""
+
+    encode: Callable[[dict[str, Any], str], str]
+    #: durable rule name -> the ids of the rules it stands for (rules with one pattern share one)
+    groups: dict[str, tuple[str, ...]]
+    #: (rule id, facts it derives), for the rules of this stratum that derive any
+    derivations: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A Program registered with durable_rules: one ruleset, one fact per stratum."""
+
+    name: str
+    strata: tuple[_Stratum, ...]
+
+
 class DurableEngine(Engine):
-    """durable_rules, one ruleset per stratum, registered once per process and Program."""
+    """durable_rules: the whole Program as one ruleset, registered once per process and Program.
+
+    Each evaluation opens one session and asserts one fact per stratum into it, each under its
+    own discriminator (`s0`, `s1`, ...) that only that stratum's patterns accept, so derived
+    facts are final before a later stratum's fact is asserted. Rules whose patterns are
+    identical share one durable rule (the Rete network tests the pattern once and fires once
+    for all of them); the rules that always apply share the catch-all of their stratum.
+    """
 
     name = DURABLE
     _host: Any = None  # durable_rules' Host: untyped
-    _registered: dict[str, dict[str, str]] = {}  # ruleset name -> fact name -> field name
+    _plans: dict[str, _Plan] = {}  # Program digest -> its registered plan
     _sids = itertools.count(1)
 
     def __init__(self) -> None:
@@ -168,62 +232,94 @@ class DurableEngine(Engine):
         return cls._host
 
     @classmethod
-    def _ruleset(cls, program: Program, k: int) -> tuple[str, dict[str, str]]:
-        """The stratum's ruleset name, and the short field name of each fact its rules test.
+    def _plan(cls, program: Program) -> _Plan:
+        """The Program's ruleset, registered on first use; only tested facts travel, under short names.
 
-        Only tested facts are sent, under short names: durable_rules encodes and decodes the
-        whole fact as JSON around every firing, so a smaller fact is a faster firing.
+        durable_rules encodes the whole fact into every agenda entry, so a smaller fact and
+        fewer firings make a faster evaluation.
         """
-        name = f"pe_{program.digest}_{k}"
-        if name in cls._registered:
-            return name, cls._registered[name]
-        names: dict[str, str] = {}
-        for rule in program.strata[k]:
-            _tested(rule.condition, names)
+        plan = cls._plans.get(program.digest)
+        if plan is not None:
+            return plan
+        name = f"pe_{program.digest}"
         rules: dict[str, dict[str, Any]] = {}
-        for rule in program.strata[k]:
-            rules[rule.id] = {"all": [{"m": durable_pattern(rule.condition, names)}], "run": cls._noop}
-        rules[CATCH_ALL] = {"all": [{"m": {"t": "scenario"}}], "pri": 1000, "run": cls._noop}
-        cls._get_host().set_rulesets({name: rules})
-        cls._registered[name] = names
-        return name, names
+        strata = []
+        for k, stratum in enumerate(program.strata):
+            discriminator = f"s{k}"
+            names: dict[str, str] = {}
+            for rule in stratum:
+                _tested(rule.condition, names)
+            by_pattern: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
+            catch_all = {"t": discriminator}
+            by_pattern[json.dumps(catch_all)] = (f"{CATCH_ALL}_{k}", catch_all, [])
+            for rule in stratum:
+                pattern = _stratum_pattern(rule.condition, names, discriminator)
+                key = json.dumps(pattern, sort_keys=True)
+                if key not in by_pattern:
+                    by_pattern[key] = (f"k{k}_g{len(by_pattern)}", pattern, [])
+                by_pattern[key][2].append(rule.id)
+            groups: dict[str, tuple[str, ...]] = {}
+            for group, pattern, ids in by_pattern.values():
+                # exactly one parameter: two would make the action asynchronous (ENGINE-NOTES)
+                rules[group] = {"all": [{"m": pattern}], "run": cls._noop}
+                groups[group] = tuple(ids)
+            strata.append(_Stratum(_fact_encoder(names, discriminator), groups, program.derivations[k]))
+        with _durable_quiet():
+            cls._get_host().set_rulesets({name: rules})
+        plan = cls._plans[program.digest] = _Plan(name, tuple(strata))
+        return plan
 
     @staticmethod
-    def _noop(c: Any) -> None:  # exactly one parameter: two would make it asynchronous
-        """Registered for every rule, never called: `fire` reads the agenda itself."""
+    def _noop(c: Any) -> None:
+        """Registered for every durable rule, never called: `run` reads the agenda itself."""
 
-    def fire(self, stratum: int, rules: tuple[CompiledRule, ...], record: dict[str, Any], program: Program) -> set[str]:
-        """Assert the stratum's fact and drain the agenda the Rete network builds for it.
+    def run(self, program: Program, record: dict[str, Any]) -> Firing:
+        """One session: per stratum, assert its fact and drain the agenda the Rete network builds.
 
-        The agenda is read straight from durable_rules' C core (each entry names the rule that
-        fired) instead of through its Python host's per-firing closures and state round trips:
-        the same Rete network decides which rules fire, at a fraction of the Python cost.
+        The agenda is read straight from durable_rules' C core (each entry names the durable
+        rule that fired) instead of through its Python host's per-firing closures and state
+        round trips: the same Rete network decides which rules fire, at a fraction of the
+        Python cost. durable_rules' Python code is not called here, so nothing it could warn
+        about runs.
         """
         import durable_rules_engine as core
 
-        host = self._get_host()
-        name, names = self._ruleset(program, stratum)
-        handle = host.get_ruleset(name)._handle
+        plan = self._plan(program)
+        handle = self._get_host().get_ruleset(plan.name)._handle
         sid = f"s{next(self._sids)}"
-        fact = {field: record[fact] for fact, field in names.items()}
-        fact.update({"sid": sid, "t": "scenario"})
+        facts = dict(record)
         fired: set[str] = set()
+        derived: dict[str, list[str]] = {}
         try:
-            with _durable_quiet():
-                result = core.assert_fact(handle, json.dumps(fact, ensure_ascii=False))
+            for stratum in plan.strata:
+                result = core.assert_fact(handle, stratum.encode(facts, sid))
                 if result[0] != 0:
                     raise EngineError(f"durable_rules did not accept the fact (code {result[0]})")
                 state = result[1]
                 action = core.start_action_for_state(handle, state)
                 message = action[1] if action else None
+                now: set[str] = set()
                 while message:
-                    # the agenda entry is {"<rule id>": {...}}; a rule id has no quote or escape in it
-                    fired.add(message[2 : message.index('"', 2)])
+                    # the agenda entry is {"<durable rule>": {...}}; its name has no quote or escape in it
+                    now.update(stratum.groups[message[2 : message.index('"', 2)]])
                     message = core.complete_and_start_action(handle, state)
-                fired.discard(CATCH_ALL)
-                return fired
+                fired |= now
+                for rule_id, derives in stratum.derivations:
+                    if rule_id in now:
+                        for fact in derives:
+                            derived.setdefault(fact, []).append(rule_id)
+                for fact in derived:
+                    facts[fact] = True
         finally:
-            host.delete_state(name, sid)
+            core.delete_state(handle, sid)
+        return _firing(self.name, fired, derived, facts, program)
+
+
+def _stratum_pattern(cond: Condition | None, names: dict[str, str], discriminator: str) -> dict[str, Any]:
+    """A rule's pattern within its stratum: the stratum's discriminator, then its condition."""
+    if cond is None:
+        return {"t": discriminator}
+    return {"$and": [{"t": discriminator}, _expr(cond, names)]}
 
 
 def durable_available() -> bool:

@@ -23,25 +23,32 @@ _COMPARE = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
 class _Writer(Visitor[str]):
-    """Builds the body of one stratum's function, naming facts, values and types by index."""
+    """Builds the body of one stratum's function, naming facts, values and types by index.
+
+    Each fact is read once and its type taken once (`x3`, `t3`); each constant is a global of
+    the generated function (`c7`), so a test costs a comparison or two and no indexing."""
 
     def __init__(self) -> None:
         self.facts: dict[str, int] = {}
         self.consts: list[Any] = []
 
-    def fact(self, name: str) -> str:
-        return f"x{self.facts.setdefault(name, len(self.facts))}"
+    def fact(self, name: str) -> int:
+        return self.facts.setdefault(name, len(self.facts))
 
     def const(self, value: Any) -> str:
         self.consts.append(value)
-        return f"c[{len(self.consts) - 1}]"
+        return f"c{len(self.consts) - 1}"
 
     def expr(self, cond: Condition | None) -> str:
         return "True" if cond is None else self.visit(cond)
 
     def test(self, node: Test) -> str:
-        x = self.fact(node.fact)
-        same_type = f"type({x}) is {self.const(type(node.value))}"
+        i = self.fact(node.fact)
+        x = f"x{i}"
+        if type(node.value) is bool and node.op in ("eq", "neq"):
+            # `is` on the two bool singletons is exactly "a bool, and equal"
+            return f"({x} is {'not ' if node.op == 'neq' else ''}{self.const(node.value)})"
+        same_type = f"t{i} is {self.const(type(node.value))}"
         value = self.const(node.value)
         if node.op == "eq":
             return f"({same_type} and {x} == {value})"
@@ -65,13 +72,15 @@ def stratum_evaluator(rules: tuple[CompiledRule, ...]) -> Evaluator:
     tests = [w.expr(rule.condition) for rule in rules]
     ids = [rule.id for rule in rules]
     lines = ["def fire(f):"]
-    lines += [f"    x{i} = f[n[{i}]]" for i in range(len(w.facts))]
+    for i in range(len(w.facts)):
+        lines += [f"    x{i} = f[n[{i}]]", f"    t{i} = type(x{i})"]
     lines.append("    out = []")
     for k, test in enumerate(tests):
         lines.append(f"    if {test}:")
         lines.append(f"        out.append(r[{k}])")
     lines.append("    return out")
-    namespace: dict[str, Any] = {"c": tuple(w.consts), "n": tuple(w.facts), "r": tuple(ids)}
+    namespace: dict[str, Any] = {"n": tuple(w.facts), "r": tuple(ids)}
+    namespace.update((f"c{i}", value) for i, value in enumerate(w.consts))
     exec(compile("\n".join(lines), "<policyengine stratum>", "exec"), namespace)  # noqa: S102
     fire: Evaluator = namespace["fire"]
     return fire

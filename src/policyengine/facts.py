@@ -58,9 +58,11 @@ def fact_record(
     record = dict(_defaults(vocab))
     for name, value in scenario.facts.items():
         if name in record:
-            record[name] = engine_value(value)
+            record[name] = value.isoformat() if isinstance(value, dt.date) else value  # engine_value, inline
     day = as_of if as_of is not None else scenario.facts["date"]
     record["date"] = day.isoformat()
-    for name, value in registry_facts(registry, record["place.county"], day).items():
-        record[name] = engine_value(value)
+    agreements = _agreements(registry).get(record["place.county"])
+    if agreements:
+        for name, value in registry_facts(registry, record["place.county"], day).items():
+            record[name] = engine_value(value)
     return record

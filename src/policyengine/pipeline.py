@@ -139,15 +139,17 @@ def evaluate(
     the answer of an earlier evaluation of the same case (same tested facts, same interval, same
     date of knowledge)."""
     engine = engine or get_engine()
-    facts = dict(scenario.facts)
-    if county is not None:
-        facts["place.county"] = county
-        facts["place.city"] = "none"
-    if city is not None:
-        facts["place.city"] = city
-    if agency is not None:
-        facts["agency"] = agency
-    scenario_used = Scenario(scenario.head, facts, scenario.file)
+    scenario_used = scenario
+    if county is not None or city is not None or agency is not None:
+        facts = dict(scenario.facts)
+        if county is not None:
+            facts["place.county"] = county
+            facts["place.city"] = "none"
+        if city is not None:
+            facts["place.city"] = city
+        if agency is not None:
+            facts["agency"] = agency
+        scenario_used = Scenario(scenario.head, facts, scenario.file)
     record = fact_record(scenario_used, rulebase.vocabulary, rulebase.registry, as_of)
     day = as_of or scenario.head.date
     known = known_on or scenario.head.known_on or today()

@@ -231,44 +231,84 @@ def resolve(
     day: dt.date,
     agency: str,
     known_on: dt.date | None = None,
+    memo: dict[tuple[object, ...], Decision] | None = None,
 ) -> list[Decision]:
     """One Decision per vocabulary action, in vocabulary order.
 
     `known_on` sets aside rules whose authority was declared after that day (`not yet
-    declared`): the law as it was known then. None: every rule, whenever declared."""
-    law: dict[str, list[Candidate]] = {a: [] for a in actions}
-    practice: dict[str, list[Candidate]] = {a: [] for a in actions}
+    declared`): the law as it was known then. None: every rule, whenever declared.
+    `memo` remembers each action's decision by exactly what it depends on: the fired rules
+    that speak to the action, in order, and for each whether it is in force on `day`,
+    declared by `known_on` and binding on `agency` (a Rulebase keeps one)."""
+    law: dict[str, list[Candidate]] = {}
+    practice: dict[str, list[Candidate]] = {}
     for rule_id in firing.fired:
         rule = rules[rule_id]
         for c in rule.conclusions:
-            (law if rule.is_law else practice)[c.action].append((rule, c))
+            (law if rule.is_law else practice).setdefault(c.action, []).append((rule, c))
     decisions = []
     for action in actions:
-        if not law[action] and not practice[action]:
+        law_cands, practice_cands = law.get(action, []), practice.get(action, [])
+        if not law_cands and not practice_cands:
             decisions.append(_unaddressed(action))
-            continue
-        spoken = [(r, c) for r, c in law[action] if c.value != NOT_ADDRESSED]
-        ls = _resolve_law(spoken, day, agency, known_on)
-        _resolve_silence([(r, c) for r, c in law[action] if c.value == NOT_ADDRESSED], day, agency, ls, known_on)
-        ps = _resolve_practice(practice[action], day, agency, known_on)
-        verdict = Verdict(ls.verdict or Verdict.NOT_ADDRESSED)
-        practice_verdict = Practice(ps.verdict or Practice.UNKNOWN)  # always set by _resolve_practice
-        decisions.append(
-            Decision(
-                action=action,
-                verdict=verdict,
-                decided_by=_ids(ls.deciders),
-                concurring=_ids(ls.concurring),
-                conflict=_ids(ls.conflict),
-                defeated=_defeats(ls.defeated),
-                protected=ls.protected,
-                leaning=ls.leaning if verdict == Verdict.CONTESTED else None,
-                question=ls.question if verdict == Verdict.CONTESTED else None,
-                practice=practice_verdict,
-                practice_by=_ids(ps.deciders),
-                practice_conflict=_ids(ps.conflict),
-                practice_defeated=_defeats(ps.defeated),
-                flags=_flags(verdict, practice_verdict),
+        elif memo is None:
+            decisions.append(_decide(action, law_cands, practice_cands, day, agency, known_on))
+        else:
+            key = (
+                action,
+                _standing(law_cands, day, agency, known_on),
+                _standing(practice_cands, day, agency, known_on),
             )
-        )
+            found = memo.get(key)
+            if found is None:
+                if len(memo) > 100_000:
+                    memo.clear()
+                found = memo[key] = _decide(action, law_cands, practice_cands, day, agency, known_on)
+            decisions.append(found)
     return decisions
+
+
+def _standing(cands: list[Candidate], day: dt.date, agency: str, known_on: dt.date | None) -> tuple[object, ...]:
+    """What precedence reads of each candidate besides the rule itself: in force, declared, binding."""
+    return tuple(
+        (
+            rule.id,
+            rule.in_force.covers(day),
+            known_on is None or rule.declared is None or rule.declared <= known_on,
+            agency in rule.binds,
+        )
+        for rule, _ in cands
+    )
+
+
+def _decide(
+    action: str,
+    law: list[Candidate],
+    practice: list[Candidate],
+    day: dt.date,
+    agency: str,
+    known_on: dt.date | None,
+) -> Decision:
+    """The decision for one action that at least one fired rule speaks to."""
+    spoken = [(r, c) for r, c in law if c.value != NOT_ADDRESSED]
+    ls = _resolve_law(spoken, day, agency, known_on)
+    _resolve_silence([(r, c) for r, c in law if c.value == NOT_ADDRESSED], day, agency, ls, known_on)
+    ps = _resolve_practice(practice, day, agency, known_on)
+    verdict = Verdict(ls.verdict or Verdict.NOT_ADDRESSED)
+    practice_verdict = Practice(ps.verdict or Practice.UNKNOWN)  # always set by _resolve_practice
+    return Decision(
+        action=action,
+        verdict=verdict,
+        decided_by=_ids(ls.deciders),
+        concurring=_ids(ls.concurring),
+        conflict=_ids(ls.conflict),
+        defeated=_defeats(ls.defeated),
+        protected=ls.protected,
+        leaning=ls.leaning if verdict == Verdict.CONTESTED else None,
+        question=ls.question if verdict == Verdict.CONTESTED else None,
+        practice=practice_verdict,
+        practice_by=_ids(ps.deciders),
+        practice_conflict=_ids(ps.conflict),
+        practice_defeated=_defeats(ps.defeated),
+        flags=_flags(verdict, practice_verdict),
+    )

@@ -12,6 +12,7 @@ diagnostic is an error.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -110,9 +111,20 @@ class Rulebase:
     def _resolutions(self) -> dict[tuple[Any, ...], tuple[Decision, ...]]:
         return {}
 
+    @cached_property
+    def _decisions(self) -> dict[tuple[object, ...], Decision]:
+        """One action's decision by what it depends on (see `resolve`'s `memo`)."""
+        return {}
+
+    @cached_property
+    def _boundaries(self) -> dict[tuple[str, ...], tuple[list[dt.date], list[dt.date]]]:
+        """Per set of fired rules: the sorted days their in-force periods and declarations begin or end."""
+        return {}
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("_resolutions", None)  # remembered resolutions stay in the process
+        for memo in ("_resolutions", "_decisions", "_boundaries"):
+            state.pop(memo, None)  # remembered resolutions stay in the process
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -128,17 +140,28 @@ class Rulebase:
         """The decisions for what fired, remembered by exactly what `resolve` depends on: the
         rules that fired, which of them are in force on `day`, which were declared by
         `known_on`, and the agency. Many records share these (most fire the same few rules), so
-        most resolutions are looked up."""
-        by_id = self.by_id
-        fired = [by_id[r] for r in firing.fired]
-        in_force = tuple(r.in_force.covers(day) for r in fired)
-        declared = tuple(known_on is None or r.declared is None or r.declared <= known_on for r in fired)
-        key = (firing.fired, in_force, declared, agency)
+        most resolutions are looked up.
+
+        Which fired rules are in force on `day` changes only on the days their periods begin
+        or end, so the key holds the place of `day` among those days (likewise `known_on` among
+        their declaration days) instead of a flag per rule."""
+        fired = firing.fired
+        bounds = self._boundaries.get(fired)
+        if bounds is None:
+            if len(self._boundaries) > 100_000:
+                self._boundaries.clear()
+            rules = [self.by_id[r] for r in fired]
+            periods = {d for r in rules for d in (r.in_force.start, r.in_force.until) if d is not None}
+            declared = {r.declared for r in rules if r.declared is not None}
+            bounds = self._boundaries[fired] = (sorted(periods), sorted(declared))
+        known = -1 if known_on is None else bisect_right(bounds[1], known_on)
+        key = (fired, bisect_right(bounds[0], day), known, agency)
         found = self._resolutions.get(key)
         if found is None:
             if len(self._resolutions) > 100_000:
                 self._resolutions.clear()
-            found = self._resolutions[key] = tuple(resolve(firing, by_id, self.actions, day, agency, known_on))
+            decisions = resolve(firing, self.by_id, self.actions, day, agency, known_on, self._decisions)
+            found = self._resolutions[key] = tuple(decisions)
         return found
 
 

@@ -8,8 +8,9 @@ file and line, and a message; a conflict also carries the smallest scenario that
 Three passes, one module each:
 1. `codes`: the problems of loading and checking (read once, by `rulebase.read_rulebase`),
    each with the code given where it was raised (PE1xx-PE4xx), and the code table;
-2. `structure` and `gaps`: checks across rules (quotes, overrides that never take effect,
-   circular overrides, review hashes) and actions no law rule decides;
+2. `structure`, `dates` and `gaps`: checks across rules (quotes, overrides that never take
+   effect, circular overrides, review hashes), county rules dated differently from the
+   registry's agreements, and actions no law rule decides;
 3. `exploration`: the search of the finite fact domain for conflicts, rules that never
    apply and rules that are never decisive.
 """
@@ -30,6 +31,7 @@ from policyengine.analysis.codes import (
     findings_of,
     scenario_yaml,
 )
+from policyengine.analysis.dates import date_findings
 from policyengine.analysis.exploration import Explorer
 from policyengine.analysis.gaps import gap_findings
 from policyengine.analysis.structure import structure_findings
@@ -66,6 +68,7 @@ def analyse(root: str | Path | None = None, explore: bool = True) -> Report:
         return report
     report.rules_checked = len(rb.rules)
     report.findings += structure_findings(rb)
+    report.findings += date_findings(rb)
     report.findings += gap_findings(rb)
     cyclic = {r for f in report.findings if f.code == "PE302" for r in f.rules}
     if explore and not cyclic:

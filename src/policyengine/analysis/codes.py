@@ -41,6 +41,7 @@ CODES: dict[str, tuple[str, str]] = {
     "PE401": (ERROR, "rule never in force"),
     "PE402": (WARNING, "override can never take effect"),
     "PE403": (WARNING, "rule never applies"),
+    "PE404": (WARNING, "county rule and registry agreement disagree on dates"),
     "PE501": (ERROR, "unresolved conflict between same-level law"),
     "PE502": (ERROR, "unresolved conflict between same-level practice"),
     "PE503": (WARNING, "shadowed rule: never decisive"),

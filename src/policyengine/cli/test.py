@@ -1,8 +1,8 @@
 """`policyengine test`: run scenario files' expectations as tests, outside pytest.
 
 Exit status: 0 all met; 1 an expectation failed, no scenario with expectations was
-found (with --fail-on-empty), coverage fell below --threshold, or a mutant survived
-(unless --report-only); 2 bad input.
+found (with --fail-on-empty), coverage fell below --threshold, or a mutant survived or a
+listed equivalent mutant is killed or gone (unless --report-only); 2 bad input.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from policyengine.testing.collection import (
     with_expectations,
 )
 from policyengine.testing.coverage import coverage_dict, coverage_text, measure
-from policyengine.testing.mutations import mutation_dict, mutation_text, run_mutations
+from policyengine.testing.mutations import Equivalents, mutation_dict, mutation_text, run_mutations
 
 
 def _threshold(text: str) -> Fraction:
@@ -50,6 +50,15 @@ def known_on(scenario: Scenario, day: dt.date) -> Scenario:
     if scenario.head.known_on is not None:
         return scenario
     return Scenario(scenario.head.model_copy(update={"known_on": day}), scenario.facts, scenario.file)
+
+
+def _equivalents(args: argparse.Namespace) -> Equivalents | None:
+    """The equivalents file named, or the bundled one for the bundled rules (none for other rules)."""
+    if args.equivalents is not None:
+        return Equivalents.load(args.equivalents)
+    if args.rules is None and bundled.equivalents_file().is_file():
+        return Equivalents.load(bundled.equivalents_file())
+    return None
 
 
 def register(sub: Subcommands) -> None:
@@ -79,6 +88,18 @@ def register(sub: Subcommands) -> None:
         choices=["reference", "durable"],
         default="reference",
         help="engine for mutants (default: reference, the fast plain-Python evaluator)",
+    )
+    p.add_argument(
+        "--mutants-of",
+        action="append",
+        metavar="RULE",
+        help="with --mutations: only the mutants of this rule (repeatable), for a quick run",
+    )
+    p.add_argument(
+        "--equivalents",
+        metavar="FILE",
+        help="with --mutations: the file of mutants listed as equivalent, with reasons "
+        "(default: the bundled mutants/equivalent.yaml when --rules is not given)",
     )
     p.set_defaults(handler=main)
 
@@ -128,10 +149,15 @@ def main(args: argparse.Namespace) -> int:
                 text.append(f"coverage is below the threshold of {_shown(args.threshold)}%\n")
                 status = 1
     if args.mutations:
-        mreport = run_mutations(tests, rulebase, get_engine(args.mutant_engine))
+        only = set(args.mutants_of) if args.mutants_of else None
+        if only and (unknown := sorted(only - set(rulebase.by_id))):
+            raise InputError.at("policyengine test", None, f"--mutants-of: no rule {', '.join(unknown)}")
+        mreport = run_mutations(
+            tests, rulebase, get_engine(args.mutant_engine), only=only, equivalents=_equivalents(args)
+        )
         report["mutations"] = mutation_dict(mreport)
         text.append(mutation_text(mreport))
-        if mreport.survivors and not args.report_only:
+        if mreport.failed and not args.report_only:
             status = 1
     if args.format == "json":
         sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
