@@ -100,7 +100,9 @@ def _readable(path: Path) -> bytes:
 def _first_difference(got: bytes, want: bytes) -> str:
     for n, (a, b) in enumerate(zip(got.splitlines(), want.splitlines(), strict=False), 1):
         if a != b:
-            return f"line {n}:\n got  {a[:300]!r}\n want {b[:300]!r}"
+            at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+            start = max(0, at - 150)
+            return f"line {n}, byte {at}:\n got  ...{a[start : at + 150]!r}\n want ...{b[start : at + 150]!r}"
     return f"lengths differ: {len(got.splitlines())} lines against {len(want.splitlines())}"
 
 
