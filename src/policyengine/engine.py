@@ -196,6 +196,7 @@ class _Plan:
 
     name: str
     strata: tuple[_Stratum, ...]
+    handle: Any  # the ruleset's handle in durable_rules' C core
 
 
 class DurableEngine(Engine):
@@ -266,7 +267,8 @@ class DurableEngine(Engine):
             strata.append(_Stratum(_fact_encoder(names, discriminator), groups, program.derivations[k]))
         with _durable_quiet():
             cls._get_host().set_rulesets({name: rules})
-        plan = cls._plans[program.digest] = _Plan(name, tuple(strata))
+        handle = cls._get_host().get_ruleset(name)._handle
+        plan = cls._plans[program.digest] = _Plan(name, tuple(strata), handle)
         return plan
 
     @staticmethod
@@ -285,7 +287,7 @@ class DurableEngine(Engine):
         import durable_rules_engine as core
 
         plan = self._plan(program)
-        handle = self._get_host().get_ruleset(plan.name)._handle
+        handle = plan.handle
         sid = f"s{next(self._sids)}"
         facts = dict(record)
         fired: set[str] = set()
