@@ -504,8 +504,7 @@ class _Output:
                 os.fsync(f.fileno())
             return None
         if part is not None:
-            with open(part, "rb") as src:
-                shutil.copyfileobj(src, self.file, 1 << 22)
+            _append(part, self.file)
             part.unlink()
         else:
             Worker.write(result.table, result.outs, self.fmt, self.file)
@@ -532,6 +531,25 @@ class _Output:
             for k in range(chunks):
                 writer.write_table(pq.read_table(self.parts / f"{k:06d}.parquet").cast(schema))
         os.replace(tmp, out)
+
+
+def _append(part: Path, out: Any) -> None:
+    """Append a worker's part file to the output, in the kernel where it can (sendfile)."""
+    out.flush()
+    with open(part, "rb") as src:
+        size, sent = os.fstat(src.fileno()).st_size, 0
+        try:
+            while sent < size:
+                n = os.sendfile(out.fileno(), src.fileno(), sent, size - sent)
+                if n == 0:
+                    break
+                sent += n
+        except (AttributeError, OSError):
+            pass
+        out.seek(0, os.SEEK_END)  # the descriptor moved on under the file object
+        if sent < size:
+            src.seek(sent)
+            shutil.copyfileobj(src, out, 1 << 22)
 
 
 def _last_end(parts: Path, chunks: int) -> int | None:
