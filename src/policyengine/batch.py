@@ -169,6 +169,7 @@ class Batch:
         self._rows: dict[int, tuple[tuple[Decision, ...], tuple[str, ...], bool]] = {}
         self._hold_rules = {r.id for r in self.rulebase.rules if r.reference == "hold_limit_48_hours"}
         self._columnar = _Columnar(self)
+        self._heads: dict[dt.date, ScenarioHead] = {}
 
     # ------------------------------------------------------------------ columns
 
@@ -293,7 +294,13 @@ class Batch:
 
     def _evaluate(self, facts: dict[str, Any], day: dt.date, cases: Firings | None = None) -> int:
         """Evaluate one case through the pipeline (with `cases`, firings already seen are reused)."""
-        head = ScenarioHead.model_construct(id="record", title="record", date=day, expect={}, time=None)
+        head = self._heads.get(day)
+        if head is None:  # one per day: a scenario head costs more to build than to look up
+            if len(self._heads) > 100_000:
+                self._heads.clear()
+            head = self._heads[day] = ScenarioHead.model_construct(
+                id="record", title="record", date=day, expect={}, time=None
+            )
         scenario = Scenario(head, {**facts, "date": day}, "record")
         ev = evaluate(scenario, self.rulebase, self.engine, as_of=self.as_of, known_on=self.known_on, cases=cases)
         # remembered: the same tuple
@@ -672,12 +679,16 @@ class _Columnar:
         b_county = np.zeros(m, dtype=np.int64)
         b_why = np.full(m, -1, dtype=np.int64)
         bases = self.bases
+        local_codes = np.stack([codes[first] for codes, _ in encoded], axis=1).tolist() if others else [[]] * m
+
+        def stated(j: int) -> list[tuple[str, Any]]:
+            """The stated facts (other than the date) of combination `j`, as read."""
+            return [(t, e[1][c]) for t, e, c in zip(other_targets, encoded, local_codes[j], strict=True)]
+
         for j, combination in enumerate(map(tuple, global_codes.tolist())):
             base = bases.get((other_targets, combination))
             if base is None:
-                r = first[j]
-                pairs = [(t, distinct[codes[r]]) for t, (codes, distinct) in zip(other_targets, encoded, strict=True)]
-                base = self._base((other_targets, combination), pairs)
+                base = self._base((other_targets, combination), stated(j))
             if isinstance(base, str):
                 b_why[j] = len(messages)
                 messages.append(base)
@@ -736,12 +747,11 @@ class _Columnar:
         for at, j in sorted(new):  # new cases evaluated in the order their first records come
             r = int(rows[at])
             code = int(distinct_cases[j])
-            pairs = [(t, distinct[codes[r]]) for t, (codes, distinct) in zip(other_targets, encoded, strict=True)]
-            stated = batch._checked(pairs, later=("date",))
+            facts_read = batch._checked(stated(int(inverse[r])), later=("date",))
             day = d_found[int(d_codes[r])]
             assert not isinstance(day, str)  # a good row's date was read
             case_key = (self.values[code // span], code % span)
-            case_index[j] = batch._case(case_key, {**stated, "date": day[0]}, day[1])
+            case_index[j] = batch._case(case_key, {**facts_read, "date": day[0]}, day[1])
         case_out = np.asarray(batch.case_out, dtype=np.int64)
         out_of = case_out[case_index[case_inverse]] if len(rows) else np.zeros(0, dtype=np.int64)
 

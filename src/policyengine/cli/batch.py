@@ -1,11 +1,13 @@
 """`policyengine batch`: evaluate a file of records (CSV, JSON Lines or Parquet) at scale.
 
-The input is read in chunks of `--chunk-size` rows. Each chunk's output and errors are written
-to a work directory beside the output (`OUTPUT.parts/`), each file atomically (written, then
-renamed) and the chunk marked done last; an interrupted run started again with the same command
-skips the chunks already done, so no row is written twice or lost. At the end the parts are
-joined into OUTPUT (and the errors file) in input order and the work directory is removed.
-`--workers N` evaluates chunks in N processes; the output is the same as with one.
+The input is read in chunks of `--chunk-size` rows. Each chunk's rows are appended to one output
+file in a work directory beside the output (`OUTPUT.parts/`; Parquet: one part file per chunk),
+flushed to disk, and the chunk is then marked done (atomically: written, then renamed) with the
+output's length after it; an interrupted run started again with the same command cuts the file
+back to the last chunk marked done and skips the chunks done, so no row is written twice or
+lost. At the end the file is renamed to OUTPUT (Parquet parts are joined into it) and the work
+directory is removed. `--workers N` evaluates chunks in N processes that share the cases they
+evaluate; the output is the same as with one.
 """
 
 from __future__ import annotations
@@ -64,7 +66,12 @@ def register(sub) -> None:
     )
     p.add_argument("--actions", metavar="A,B,...", help="only these actions (comma-separated)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: the machine's cores)")
-    p.add_argument("--chunk-size", type=int, default=50_000, metavar="ROWS", help="rows per chunk (default 50000)")
+    p.add_argument(
+        "--chunk-size",
+        type=int,
+        metavar="ROWS",
+        help="rows per chunk (default 50000)",
+    )
     p.add_argument(
         "--dask",
         metavar="SCHEDULER|local",
@@ -85,6 +92,8 @@ def main(args: argparse.Namespace) -> int:
     from policyengine.pipeline import today
 
     args.known_on = args.known_on or today()  # one date of knowledge for the whole run, and its resume
+    if args.chunk_size is None:
+        args.chunk_size = 50_000
     if args.dask:
         from policyengine.batch_dask import run_dask
 
@@ -166,7 +175,7 @@ def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]
         convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header}, strings_can_be_null=False)
         try:
             reader = pacsv.open_csv(
-                path, convert_options=convert, read_options=pacsv.ReadOptions(block_size=1 << 22, use_threads=False)
+                path, convert_options=convert, read_options=pacsv.ReadOptions(block_size=1 << 20, use_threads=False)
             )
         except pa.ArrowInvalid as exc:
             raise InputError.at(str(path), None, f"cannot read CSV: {exc}") from None
@@ -380,7 +389,10 @@ class Worker:
         cell, sep = (_csv_cell, ",") if fmt == "csv" else (_json_cell, ", ")
         for row in batch.out_rows[len(done) :]:
             done.append((sep + sep.join(cell(name, value) for name, value in zip(names, row, strict=True))).encode())
-        write_table(table, fmt, sink, decided=(3, 3 + len(names), outs, np.asarray(done, dtype=object)))
+        fragments = np.asarray(done, dtype=object)
+        for start in range(0, table.num_rows, 10_000):  # a slice at a time: the text of a whole chunk is large
+            rows = table.slice(start, 10_000)
+            write_table(rows, fmt, sink, decided=(3, 3 + len(names), outs[start : start + 10_000], fragments))
 
     @classmethod
     def setup(cls, args: argparse.Namespace) -> None:
@@ -492,8 +504,7 @@ class _Output:
                 os.fsync(f.fileno())
             return None
         if part is not None:
-            with open(part, "rb") as src:
-                shutil.copyfileobj(src, self.file, 1 << 22)
+            _append(part, self.file)
             part.unlink()
         else:
             Worker.write(result.table, result.outs, self.fmt, self.file)
@@ -520,6 +531,25 @@ class _Output:
             for k in range(chunks):
                 writer.write_table(pq.read_table(self.parts / f"{k:06d}.parquet").cast(schema))
         os.replace(tmp, out)
+
+
+def _append(part: Path, out: Any) -> None:
+    """Append a worker's part file to the output, in the kernel where it can (sendfile)."""
+    out.flush()
+    with open(part, "rb") as src:
+        size, sent = os.fstat(src.fileno()).st_size, 0
+        try:
+            while sent < size:
+                n = os.sendfile(out.fileno(), src.fileno(), sent, size - sent)
+                if n == 0:
+                    break
+                sent += n
+        except (AttributeError, OSError):
+            pass
+        out.seek(0, os.SEEK_END)  # the descriptor moved on under the file object
+        if sent < size:
+            src.seek(sent)
+            shutil.copyfileobj(src, out, 1 << 22)
 
 
 def _last_end(parts: Path, chunks: int) -> int | None:
