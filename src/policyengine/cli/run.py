@@ -93,6 +93,11 @@ def main(args: argparse.Namespace) -> int:
         failed += bool(result.get("expectations", {}).get("failures"))
         results.append(result)
     sys.stdout.write(RENDERERS[args.format](results))
+    if len(results) > 1:  # one line a reader of a long run can find at the end
+        checks = [r["expectations"] for r in results if "expectations" in r]
+        total, met = sum(c["total"] for c in checks), sum(c["met"] for c in checks)
+        said = f"{met} of {total} expectations met in {len(checks)} scenarios" if checks else "no expectations checked"
+        print(f"policyengine: {len(results)} scenarios; {said}", file=sys.stderr)
     if failed:
         print(f"policyengine: {failed} scenario(s) did not meet their expectations", file=sys.stderr)
         return 1
