@@ -147,6 +147,9 @@ def test_killed_and_resumed_neither_duplicates_nor_loses(ten_thousand, tmp_path)
     done_before = len(list(parts.glob("*.done.json")))
     assert 4 <= done_before < 20, "the run was not interrupted halfway"
     assert not out.exists()
+    # as if the kill had come in the middle of writing a chunk: rows beyond the last chunk marked done
+    with open(parts / "output.csv", "ab") as f:
+        f.write(b'"r9999999","2020-01-01","torn')
     assert (
         _batch(str(ten_thousand), "--out", str(out), "--workers", "1", "--engine", "reference", "--chunk-size", "500")
         == 0
@@ -154,6 +157,10 @@ def test_killed_and_resumed_neither_duplicates_nor_loses(ten_thousand, tmp_path)
     assert out.read_bytes() == whole.read_bytes()
     assert (tmp_path / "out.csv.errors.csv").read_bytes() == (tmp_path / "whole.csv.errors.csv").read_bytes()
     assert not parts.exists()
+    # and, spelled out: every input row exactly once, in the output or in the errors file
+    ids = [r["id"] for r in _rows(out)] + [e["id"] for e in _rows(tmp_path / "out.csv.errors.csv")]
+    assert len(ids) == len(set(ids)) == 10_000
+    assert set(ids) == {r["id"] for r in _rows(ten_thousand)}
 
 
 def test_two_workers_write_what_one_writes_in_every_format(rulebase, tmp_path):
@@ -212,3 +219,51 @@ def test_table_api_keeps_the_table_type_and_reports_bad_rows(rulebase):
     assert out["id"].tolist() == ["a"]
     assert out["hold_beyond_release.verdict"].tolist() == ["prohibited"]
     assert errors == [(2, "b", "'date': '2026-13-01' is not a real calendar date (YYYY-MM-DD)")]
+
+
+def test_hold_limits_per_date_give_the_federal_computation_for_every_release_time():
+    """Two computations per date stand for every release time: checked day by day over two
+    years (weekends, federal holidays, New Year) at times from midnight to the last minute."""
+    import numpy as np
+
+    from policyengine.batch import _HoldLimits, hold_limit
+
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=k) for k in range(731)]
+    times = ["00:00", "00:01", "06:30", "12:00", "17:45", "23:59"]
+    needs = np.ones(len(days) * len(times), dtype=bool)
+    day_codes = np.repeat(np.arange(len(days)), len(times))
+    time_codes = np.tile(np.arange(len(times)), len(days))
+    got = _HoldLimits().column(needs, day_codes, days, time_codes, times).to_pylist()
+    want = [hold_limit(d.isoformat(), t) for d in days for t in times]
+    assert got == want
+
+
+def test_text_rendering_writes_what_pyarrow_and_json_write():
+    """CSV and JSON Lines rendered column by column are the bytes pyarrow's CSV writer and
+    `json.dumps` of each row give, quotes, commas, line breaks, accents and nulls included."""
+    import io
+    import json
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from policyengine.cli.batch import write_table
+
+    tricky = ["x", 'q"uote', "com,ma", "new\nline", "", None, "ünï", " sp ", "back\\slash", "tab\t"]
+    codes = pa.array([i % 4 for i in range(len(tricky))], pa.int32())
+    table = pa.table(
+        {
+            "id": pa.array(tricky, pa.string()),
+            "a": pa.DictionaryArray.from_arrays(codes, pa.array(['"', "b,", "", "é"])),
+            "b": pa.DictionaryArray.from_arrays(codes, pa.array(["1", "2", "3", "4"])),
+            "limit": pa.array(list(reversed(tricky)), pa.string()),
+        }
+    )
+    plain = pa.table({n: c.cast(pa.string()) for n, c in zip(table.column_names, table.columns, strict=True)})
+    csv_out, jsonl_out, expected = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    write_table(table, "csv", csv_out)
+    pacsv.write_csv(plain, expected, pacsv.WriteOptions(include_header=False))
+    assert csv_out.getvalue() == expected.getvalue()
+    write_table(table, "jsonl", jsonl_out)
+    lines = [json.dumps(row, ensure_ascii=False) for row in plain.to_pylist()]
+    assert jsonl_out.getvalue().decode() == "\n".join(lines) + "\n"

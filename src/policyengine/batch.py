@@ -16,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from policyengine.cases import CaseKeys
+from policyengine.cases import CaseKeys, Firings
 from policyengine.check import check_value
 from policyengine.deadline import hold_limit_dict
 from policyengine.engine import Engine, get_engine
@@ -154,14 +155,21 @@ class Batch:
         self.known_on = known_on or today()
         self.mapping = mapping or Mapping()
         self.keys = CaseKeys(self.rulebase)
+        self._firings = Firings(self.rulebase, self.keys.named)
         self._facts = _stated_facts(self.rulebase)
-        self._values: dict[tuple[str, Any], Any] = {}
+        self._values: dict[tuple[str, type, Any], Any] = {}
         self._cases: dict[tuple, int] = {}
-        #: per case: its output values (county, agency, then ROW_FIELDS per action)
-        self.case_rows: list[tuple[str, ...]] = []
-        self.case_needs_hold_limit: list[bool] = []
+        #: per case: the index of its output row in `out_rows`
+        self.case_out: list[int] = []
+        #: distinct output rows (agency, then ROW_FIELDS per action); many cases share one
+        self.out_rows: list[tuple[str, ...]] = []
+        #: per output row: whether a decision in it involves a rule carrying the 48-hour reference
+        self.out_needs_hold_limit: list[bool] = []
+        self._out_index: dict[tuple[tuple[str, ...], bool], int] = {}
         self._rows: dict[int, tuple[tuple[Decision, ...], tuple[str, ...], bool]] = {}
         self._hold_rules = {r.id for r in self.rulebase.rules if r.reference == "hold_limit_48_hours"}
+        self._columnar = _Columnar(self)
+        self._heads: dict[dt.date, ScenarioHead] = {}
 
     # ------------------------------------------------------------------ columns
 
@@ -176,17 +184,18 @@ class Batch:
     # ------------------------------------------------------------------- values
 
     def value(self, fact: str, raw: Any) -> Any:
-        """A dataset value as the vocabulary value of `fact` (cached per fact and value)."""
-        key = (fact, raw)
+        """A dataset value as the vocabulary value of `fact` (cached per fact, type and value:
+        `True` and `1` are different values)."""
         try:
-            found = self._values[key]
-        except KeyError:
+            key = (fact, raw.__class__, raw)
+            found = self._values.get(key)
+        except TypeError:  # an unhashable raw value cannot be cached
+            return self._convert(fact, raw)
+        if found is None:
             try:
                 found = self._convert(fact, raw)
             except RecordError as exc:
                 found = exc
-            except TypeError:  # an unhashable raw value cannot be cached
-                return self._convert(fact, raw)
             self._values[key] = found
         if isinstance(found, RecordError):
             raise found
@@ -280,21 +289,33 @@ class Batch:
     def _case(self, key: tuple, facts: dict[str, Any], day: dt.date) -> int:
         found = self._cases.get(key)
         if found is None:
-            found = self._cases[key] = self._evaluate(facts, day)
+            found = self._cases[key] = self._evaluate(facts, day, self._firings)
         return found
 
-    def _evaluate(self, facts: dict[str, Any], day: dt.date) -> int:
-        head = ScenarioHead.model_construct(id="record", title="record", date=day, expect={}, time=None)
+    def _evaluate(self, facts: dict[str, Any], day: dt.date, cases: Firings | None = None) -> int:
+        """Evaluate one case through the pipeline (with `cases`, firings already seen are reused)."""
+        head = self._heads.get(day)
+        if head is None:  # one per day: a scenario head costs more to build than to look up
+            if len(self._heads) > 100_000:
+                self._heads.clear()
+            head = self._heads[day] = ScenarioHead.model_construct(
+                id="record", title="record", date=day, expect={}, time=None
+            )
         scenario = Scenario(head, {**facts, "date": day}, "record")
-        ev = evaluate(scenario, self.rulebase, self.engine, as_of=self.as_of, known_on=self.known_on)
+        ev = evaluate(scenario, self.rulebase, self.engine, as_of=self.as_of, known_on=self.known_on, cases=cases)
         # remembered: the same tuple
         decisions = self.rulebase.resolution(ev.firing, ev.date, ev.agency, ev.known_on)
         found = self._rows.get(id(decisions))
         if found is None:  # the tuple is kept in the value, so its id cannot be reused meanwhile
             found = self._rows[id(decisions)] = (decisions, *self._row_of(decisions))
-        self.case_rows.append((ev.county, ev.agency, *found[1]))
-        self.case_needs_hold_limit.append(found[2])
-        return len(self.case_rows) - 1
+        row = (ev.agency, *found[1])
+        out = self._out_index.get((row, found[2]))
+        if out is None:  # two rows that read the same can differ in whether the 48-hour reference applies
+            out = self._out_index[(row, found[2])] = len(self.out_rows)
+            self.out_rows.append(row)
+            self.out_needs_hold_limit.append(found[2])
+        self.case_out.append(out)
+        return len(self.case_out) - 1
 
     def _row_of(self, decisions: tuple[Decision, ...]) -> tuple[tuple[str, ...], bool]:
         wanted = {d.action: d for d in decisions}
@@ -309,17 +330,51 @@ class Batch:
 
     @property
     def case_count(self) -> int:
-        return len(self.case_rows)
+        return len(self.case_out)
+
+    # ------------------------------------------- cases shared between workers
+
+    @property
+    def known_case_count(self) -> int:
+        """How many case keys this batch knows (evaluated here or learnt from another worker)."""
+        return len(self._cases)
+
+    def cases_since(self, start: int) -> list[tuple[tuple, tuple[str, ...], bool]]:
+        """The cases known after the first `start`: (key, output row, whether the 48-hour
+        reference applies), for another worker of the same run to `learn_cases`."""
+        from itertools import islice
+
+        out = self.out_rows
+        return [
+            (key, out[self.case_out[c]], self.out_needs_hold_limit[self.case_out[c]])
+            for key, c in islice(self._cases.items(), start, None)
+        ]
+
+    def learn_cases(self, cases: list[tuple[tuple, tuple[str, ...], bool]]) -> None:
+        """Take the answers of cases another worker of the same run (same rules, engine, options)
+        evaluated, so that this one does not evaluate them again."""
+        for key, row, needs in cases:
+            if key in self._cases:
+                continue
+            out = self._out_index.get((row, needs))
+            if out is None:
+                out = self._out_index[(row, needs)] = len(self.out_rows)
+                self.out_rows.append(row)
+                self.out_needs_hold_limit.append(needs)
+            self.case_out.append(out)
+            self._cases[key] = len(self.case_out) - 1
 
     def row(self, case: int, record_id: Any, day: dt.date, time: str | None, county: str) -> dict[str, Any]:
-        values = self.case_rows[case]
-        out: dict[str, Any] = {ID: record_id, "date": day.isoformat(), "county": county, "agency": values[1]}
-        i = 2
+        out_row = self.case_out[case]
+        values = self.out_rows[out_row]
+        out: dict[str, Any] = {ID: record_id, "date": day.isoformat(), "county": county, "agency": values[0]}
+        i = 1
         for action in self.actions:
             for f in ROW_FIELDS:
                 out[f"{action}.{f}"] = values[i]
                 i += 1
-        out[HOLD_LIMIT] = hold_limit(day.isoformat(), time) if time and self.case_needs_hold_limit[case] else None
+        needs = time and self.out_needs_hold_limit[out_row]
+        out[HOLD_LIMIT] = hold_limit(day.isoformat(), time) if needs else None
         return out
 
     # ---------------------------------------------------------------- the API
@@ -366,121 +421,460 @@ class Batch:
                     file, None, f"column '{column}' is not a fact in the vocabulary (map it, or list it under ignore)"
                 )
 
-    def evaluate_arrow(self, table: pa.Table, first_row: int = 1) -> Chunk:
-        """An Arrow table of records to a Chunk of output and errors."""
-        return self.evaluate_columns({name: table.column(name).to_pylist() for name in table.column_names}, first_row)
+    def evaluate_arrow(self, table: pa.Table, first_row: int = 1, dictionary: bool = False) -> Chunk:
+        """An Arrow table of records to a Chunk of output and errors (column by column); with
+        `dictionary`, the output's columns of few distinct values are dictionary-encoded (the
+        writers write them as text, and they take a fraction of the memory)."""
+        columns = {name: _Column.of_arrow(table.column(name)) for name in table.column_names if name != PROBLEM}
+        problems = table.column(PROBLEM).to_pylist() if PROBLEM in table.column_names else None
+        return self._columnar.evaluate(columns, table.num_rows, first_row, problems, dictionary)
 
-    def evaluate_columns(self, data: dict[str, list[Any]], first_row: int = 1) -> Chunk:
-        """The core of every path: columns of records (name -> values) to a Chunk.
+    def evaluate_columns(self, data: dict[str, list[Any]], first_row: int = 1, dictionary: bool = False) -> Chunk:
+        """Columns of records (name -> values) to a Chunk (`dictionary`: as `evaluate_arrow`).
 
         A `PROBLEM` column, where a reader found a row it could not read at all, makes that
         row an error with its message.
         """
+        columns = {name: _Column.of_list(values) for name, values in data.items() if name != PROBLEM}
+        problems = data.get(PROBLEM)
+        n = len(next(iter(data.values()))) if data else 0
+        return self._columnar.evaluate(columns, n, first_row, problems, dictionary)
+
+
+class _Column:
+    """One input column: an Arrow array or a list, and (computed on first use) its distinct
+    values and each row's index among them, so that a value is checked once however many rows
+    hold it."""
+
+    def __init__(self, arrow: Any = None, values: list[Any] | None = None) -> None:
+        self.arrow = arrow
+        self.list = values
+        self._encoded: tuple[Any, list[Any]] | None = None
+
+    @classmethod
+    def of_arrow(cls, column: Any) -> _Column:
+        import pyarrow as pa
+
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        return cls(arrow=column)
+
+    @classmethod
+    def of_list(cls, values: list[Any]) -> _Column:
+        return cls(values=values)
+
+    def raw(self, i: int) -> Any:
+        """Row `i`'s value as Python reads it."""
+        return self.arrow[i].as_py() if self.arrow is not None else self.list[i]  # type: ignore[index]
+
+    @property
+    def encoded(self) -> tuple[Any, list[Any]]:
+        """(codes, distinct values): row i holds distinct value codes[i]."""
+        if self._encoded is None:
+            import numpy as np
+
+            if self.arrow is not None:
+                import pyarrow.compute as pc
+
+                enc = pc.dictionary_encode(self.arrow, null_encoding="encode")
+                codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+                self._encoded = (codes, enc.dictionary.to_pylist())
+            else:
+                self._encoded = _encode_list(self.list or [])
+        return self._encoded
+
+
+def _encode_list(values: list[Any]) -> tuple[Any, list[Any]]:
+    """Distinct values of a list, told apart by type as well as value (`True` is not `1`)."""
+    import numpy as np
+
+    index: dict[Any, int] = {}
+    distinct: list[Any] = []
+    codes: list[int] = []
+    for v in values:
+        try:
+            key = (v.__class__, v)
+            code = index.get(key)
+            if code is None:
+                code = index[key] = len(distinct)
+                distinct.append(v)
+        except TypeError:  # unhashable (a list or an object in JSON): a value of its own
+            code = len(distinct)
+            distinct.append(v)
+        codes.append(code)
+    return np.asarray(codes, dtype=np.int64), distinct
+
+
+class _Columnar:
+    """The core of every batch path: a chunk of records to output rows, column by column.
+
+    Each column's distinct values are checked once; each distinct combination of the stated
+    facts other than the date (a *base*, remembered across chunks by the values' codes) is
+    checked once and gives the keyed facts and the place; each row's interval between change
+    dates is found with `numpy.searchsorted`; each distinct case is looked up (and evaluated
+    once, when new, through `Batch._evaluate`); the output columns are taken from the distinct
+    output rows; the 48-hour reference is derived per date and release time (`_HoldLimits`).
+    Nothing here loops over rows in Python except the bad ones.
+    """
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.codes: dict[str, dict[Any, int]] = {}  # per fact: (type, value) -> code, across chunks
+        self.bases: dict[tuple, tuple[int, int, int] | str] = {}  # (facts, codes) -> (values, where, county) or why
+        self.values: list[tuple] = []  # keyed facts, interned
+        self.values_index: dict[tuple, int] = {}
+        self.wheres: list[Any] = []  # per place: its change dates as day ordinals
+        self.wheres_index: dict[tuple, int] = {}
+        self.counties: list[str] = []
+        self.counties_index: dict[str, int] = {}
+        self.dates: dict[Any, tuple[dt.date, dt.date, str, int] | str] = {}  # raw -> (value, used, ISO, ordinal)
+        self.times: dict[Any, str | RecordError | None] = {}  # raw -> HH:MM, the problem, or None (no time)
+        self.holds = _HoldLimits()
+
+    def _intern(self, index: dict, items: list, value: Any) -> int:
+        found = index.get(value)
+        if found is None:
+            found = index[value] = len(items)
+            items.append(value)
+        return found
+
+    def _code(self, fact: str, value: Any) -> int:
+        table = self.codes.setdefault(fact, {})
+        try:
+            key = (value.__class__, value)
+            found = table.get(key)
+        except TypeError:
+            return -1 - len(table) - id(value) % (1 << 40)  # unhashable: a code of its own
+        if found is None:
+            if len(table) > 1_000_000:  # a bound on memory (a column of ids mapped as a fact)
+                table.clear()
+                self.bases.clear()
+            found = table[key] = len(table)
+        return found
+
+    # ----------------------------------------------------------------- bases
+
+    def _base(self, key: tuple, pairs: list[tuple[str, Any]]) -> tuple[int, int, int] | str:
+        found = self.bases.get(key)
+        if found is None:
+            batch = self.batch
+            try:
+                facts = batch._checked(pairs, later=("date",))
+            except RecordError as exc:
+                found = str(exc)
+            else:
+                values, where = batch._base_key(facts)
+                w = self.wheres_index.get(where)
+                if w is None:
+                    import numpy as np
+
+                    w = self.wheres_index[where] = len(self.wheres)
+                    bounds = [dt.date.fromisoformat(d).toordinal() for d in batch.keys.bounds(*where)]
+                    self.wheres.append(np.asarray(bounds, dtype=np.int64))
+                found = (
+                    self._intern(self.values_index, self.values, values),
+                    w,
+                    self._intern(self.counties_index, self.counties, facts["place.county"]),
+                )
+            if len(self.bases) > 1_000_000:  # a bound on memory: forget, and check again when seen
+                self.bases.clear()
+            self.bases[key] = found
+        return found
+
+    def _date(self, raw: Any) -> tuple[dt.date, dt.date, str, int] | str:
+        batch = self.batch
+        try:
+            key = (raw.__class__, raw)
+            found = self.dates.get(key)
+        except TypeError:
+            key, found = None, None
+        if found is None:
+            try:
+                if raw is None or raw == "":
+                    value = batch.mapping.constants.get("date")
+                    if value is None:
+                        raise RecordError("missing required fact 'date'")
+                else:
+                    value = batch.value("date", raw)
+                used = batch.as_of or value
+                found = (value, used, used.isoformat(), used.toordinal())
+            except RecordError as exc:
+                found = str(exc)
+            if key is not None:
+                if len(self.dates) > 1_000_000:
+                    self.dates.clear()
+                self.dates[key] = found
+        return found
+
+    def _time(self, raw: Any) -> str | RecordError | None:
+        try:
+            key = (raw.__class__, raw)
+            found = self.times.get(key, False)
+        except TypeError:
+            key, found = None, False
+        if found is False:
+            if raw in (None, ""):
+                found = None
+            else:
+                text = str(raw)
+                try:
+                    found = dt.time.fromisoformat(text).strftime("%H:%M")
+                except ValueError:
+                    found = RecordError(f"'{text}' is not a time of day (HH:MM)")
+            if key is not None:
+                if len(self.times) > 100_000:
+                    self.times.clear()
+                self.times[key] = found
+        return found  # type: ignore[return-value]
+
+    # -------------------------------------------------------------- a chunk
+
+    def evaluate(
+        self, columns: dict[str, _Column], n: int, first_row: int, problems: list[Any] | None, dictionary: bool
+    ) -> Chunk:
         import numpy as np
         import pyarrow as pa
 
-        names = [c for c in data if c != PROBLEM]
-        self.check_columns(names)
-        targets = [self.mapping.target(c) for c in names]
-        n = len(data[names[0]]) if names else len(data.get(PROBLEM, []))
-        fact_cols = [(t, data[c]) for c, t in zip(names, targets, strict=True) if t in self._facts]
-        id_col = next((data[c] for c, t in zip(names, targets, strict=True) if t == ID), None)
-        time_col = next((data[c] for c, t in zip(names, targets, strict=True) if t == TIME), None)
-        problems = data.get(PROBLEM)
-        cases = np.empty(n, dtype=np.int64)
-        good = np.ones(n, dtype=bool)
-        days: list[str] = []
-        counties: list[str] = []
-        ids: list[Any] = []
-        limits: list[str | None] = []
-        errors: list[tuple[int, Any, str]] = []
-        # The date is checked apart from the other facts: rows repeat their other facts far more
-        # often than their dates, so both checks are mostly looked up.
-        others = [col for name, col in fact_cols if name != "date"]
-        other_names = tuple(name for name, _ in fact_cols if name != "date")
-        date_col = next((col for name, col in fact_cols if name == "date"), [None] * n)
-        rows = zip(*others, strict=True) if others else iter([()] * n)
-        bases: dict[tuple, Any] = {}
-        dates: dict[Any, Any] = {}
-        intervals: dict[tuple, int] = {}
-        stated_date = self.mapping.constants.get("date")
-        for i, raw in enumerate(rows):
-            rid = id_col[i] if id_col is not None else first_row + i
-            if problems is not None and problems[i] is not None:
-                good[i] = False
-                errors.append((first_row + i, rid, problems[i]))
-                continue
-            base = bases.get(raw)
+        batch = self.batch
+        names = list(columns)
+        batch.check_columns(names)
+        targets = {c: batch.mapping.target(c) for c in names}
+        facts = batch._facts
+        others = [c for c in names if targets[c] in facts and targets[c] != "date"]
+        date_col = next((columns[c] for c in names if targets[c] == "date"), None)
+        id_col = next((columns[c] for c in names if targets[c] == ID), None)
+        time_col = next((columns[c] for c in names if targets[c] == TIME), None)
+
+        # why a row is bad, -1 if it is not: the first problem found wins, as a reader reads a row
+        messages: list[str] = []
+        why = np.full(n, -1, dtype=np.int64)
+
+        # bases: each distinct combination of the other stated facts, checked once
+        if others and n:
+            combo = np.zeros(n, dtype=np.int64)
+            radix = 1
+            for c in others:
+                codes, distinct = columns[c].encoded
+                if radix * max(len(distinct), 1) >= 1 << 62:  # re-number before the codes overflow
+                    combo = np.unique(combo, return_inverse=True)[1].astype(np.int64).reshape(-1)
+                    radix = int(combo.max()) + 1
+                combo = combo * len(distinct) + codes
+                radix *= max(len(distinct), 1)
+            _, first, inverse = np.unique(combo, return_index=True, return_inverse=True)
+            inverse = inverse.reshape(-1)
+        else:
+            first, inverse = np.zeros(1 if n else 0, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        other_targets = tuple(str(targets[c]) for c in others)
+        encoded = [columns[c].encoded for c in others]
+        m = len(first)
+        # each combination's values as codes kept across chunks: the key of its base
+        global_codes = np.zeros((m, len(others)), dtype=np.int64)
+        for k, (t, (codes, distinct)) in enumerate(zip(other_targets, encoded, strict=True)):
+            lookup = np.asarray([self._code(t, v) for v in distinct], dtype=np.int64)
+            global_codes[:, k] = lookup[codes[first]]
+        b_values = np.zeros(m, dtype=np.int64)
+        b_where = np.zeros(m, dtype=np.int64)
+        b_county = np.zeros(m, dtype=np.int64)
+        b_why = np.full(m, -1, dtype=np.int64)
+        bases = self.bases
+        local_codes = np.stack([codes[first] for codes, _ in encoded], axis=1).tolist() if others else [[]] * m
+
+        def stated(j: int) -> list[tuple[str, Any]]:
+            """The stated facts (other than the date) of combination `j`, as read."""
+            return [(t, e[1][c]) for t, e, c in zip(other_targets, encoded, local_codes[j], strict=True)]
+
+        for j, combination in enumerate(map(tuple, global_codes.tolist())):
+            base = bases.get((other_targets, combination))
             if base is None:
-                try:
-                    facts = self._checked(zip(other_names, raw, strict=True), later=("date",))
-                    base = bases[raw] = (facts, *self._base_key(facts))
-                except RecordError as exc:
-                    base = bases[raw] = exc
-            if isinstance(base, RecordError):
-                good[i] = False
-                errors.append((first_row + i, rid, str(base)))
-                continue
-            d_raw = date_col[i]
-            day = dates.get(d_raw)
-            if day is None:
-                try:
-                    if d_raw is None or d_raw == "":
-                        if stated_date is None:
-                            raise RecordError("missing required fact 'date'")
-                        value = stated_date
-                    else:
-                        value = self.value("date", d_raw)
-                    used = self.as_of or value
-                    day = dates[d_raw] = (value, used, used.isoformat())
-                except RecordError as exc:
-                    day = dates[d_raw] = exc
-            if isinstance(day, RecordError):
-                good[i] = False
-                errors.append((first_row + i, rid, str(day)))
-                continue
-            facts, values, where = base
-            at = (where, day[2])
-            interval = intervals.get(at)
-            if interval is None:
-                interval = intervals[at] = self.keys.interval(day[2], *where)
-            key = (values, interval)
-            case = self._cases.get(key)
+                base = self._base((other_targets, combination), stated(j))
+            if isinstance(base, str):
+                b_why[j] = len(messages)
+                messages.append(base)
+            else:
+                b_values[j], b_where[j], b_county[j] = base
+
+        # dates: each distinct date checked once
+        if date_col is not None:
+            d_codes, d_distinct = date_col.encoded
+        else:
+            d_codes, d_distinct = np.zeros(n, dtype=np.int64), [None]
+        k = len(d_distinct)
+        d_ord = np.zeros(k, dtype=np.int64)
+        d_iso: list[str | None] = [None] * k
+        d_why = np.full(k, -1, dtype=np.int64)
+        d_found = [self._date(raw) for raw in d_distinct]
+        for j, day in enumerate(d_found):
+            if isinstance(day, str):
+                d_why[j] = len(messages)
+                messages.append(day)
+            else:
+                d_ord[j], d_iso[j] = day[3], day[2]
+
+        # the first problem wins: a reader's, then the other facts', then the date's
+        why = np.where(d_why[d_codes] >= 0, d_why[d_codes], why)
+        row_base_why = b_why[inverse]
+        why = np.where(row_base_why >= 0, row_base_why, why)
+        if problems is not None:
+            for i, problem in enumerate(problems):
+                if problem is not None:
+                    why[i] = len(messages)
+                    messages.append(problem)
+        good = why < 0
+
+        # cases: keyed facts and the interval of the date among the change dates of the place
+        rows = np.nonzero(good)[0]
+        values_of = b_values[inverse[rows]]
+        where_of = b_where[inverse[rows]]
+        day_of = d_ord[d_codes[rows]]
+        interval = np.zeros(len(rows), dtype=np.int64)
+        for w in np.unique(where_of).tolist():
+            at = where_of == w
+            interval[at] = np.searchsorted(self.wheres[w], day_of[at], side="right")
+        span = batch.keys.most_intervals + 1
+        case_code = values_of * span + interval
+        distinct_cases, case_first, case_inverse = np.unique(case_code, return_index=True, return_inverse=True)
+        case_inverse = case_inverse.reshape(-1)
+        case_index = np.zeros(len(distinct_cases), dtype=np.int64)
+        new: list[tuple[int, int]] = []
+        for j, code in enumerate(distinct_cases.tolist()):
+            case = batch._cases.get((self.values[code // span], code % span))
             if case is None:
-                case = self._case(key, {**facts, "date": day[0]}, day[1])
-            found = (case, day[2], facts["place.county"])
-            case, day_iso, county = found
-            limit = None
-            if time_col is not None and time_col[i] not in (None, "") and self.case_needs_hold_limit[case]:
-                try:
-                    limit = hold_limit(day_iso, str(time_col[i]))
-                except RecordError as exc:
-                    good[i] = False
-                    errors.append((first_row + i, rid, f"'time': {exc}"))
-                    continue
-            cases[i] = case
-            days.append(day_iso)
-            counties.append(county)
-            ids.append(rid)
-            limits.append(limit)
-        kept = cases[good]
-        used, local = np.unique(kept, return_inverse=True) if len(kept) else (kept, kept)
-        columns: dict[str, Any] = {ID: pa.array([None if x is None else str(x) for x in ids], pa.string())}
-        columns["date"] = pa.array(days, pa.string())
-        columns["county"] = pa.array(counties, pa.string())
-        case_cols = ["agency", *(f"{a}.{f}" for a in self.actions for f in ROW_FIELDS)]
-        picked = [self.case_rows[c][1:] for c in used.tolist()]
-        take = pa.array(local, pa.int64())
+                new.append((int(case_first[j]), j))
+            else:
+                case_index[j] = case
+        for at, j in sorted(new):  # new cases evaluated in the order their first records come
+            r = int(rows[at])
+            code = int(distinct_cases[j])
+            facts_read = batch._checked(stated(int(inverse[r])), later=("date",))
+            day = d_found[int(d_codes[r])]
+            assert not isinstance(day, str)  # a good row's date was read
+            case_key = (self.values[code // span], code % span)
+            case_index[j] = batch._case(case_key, {**facts_read, "date": day[0]}, day[1])
+        case_out = np.asarray(batch.case_out, dtype=np.int64)
+        out_of = case_out[case_index[case_inverse]] if len(rows) else np.zeros(0, dtype=np.int64)
+
+        # the 48-hour reference, where a decision involves it and the record has a time
+        limits = None
+        if time_col is not None and len(rows):
+            t_codes, t_distinct = time_col.encoded
+            t_found = [self._time(raw) for raw in t_distinct]
+            t_has = np.asarray([time is not None for time in t_found], dtype=bool)
+            t_bad = np.asarray([isinstance(time, RecordError) for time in t_found], dtype=bool)
+            needs = np.asarray(batch.out_needs_hold_limit, dtype=bool)[out_of] & t_has[t_codes[rows]]
+            wrong = needs & t_bad[t_codes[rows]]
+            for at in np.nonzero(wrong)[0].tolist():
+                why[rows[at]] = len(messages)
+                messages.append(f"'time': {t_found[int(t_codes[rows[at]])]}")
+            keep = ~wrong
+            rows, out_of, needs = rows[keep], out_of[keep], needs[keep]
+            limits = self.holds.column(
+                needs,
+                d_codes[rows],
+                [day[1] if not isinstance(day, str) else None for day in d_found],
+                t_codes[rows],
+                [time if isinstance(time, str) else None for time in t_found],
+            )
+
+        # the output, column by column
+        columns_out: dict[str, Any] = {}
+        if id_col is None:
+            columns_out[ID] = pa.array(rows + first_row, pa.int64()).cast(pa.string())
+        elif id_col.arrow is not None and pa.types.is_string(id_col.arrow.type):
+            columns_out[ID] = id_col.arrow.take(pa.array(rows, pa.int64()))
+        else:
+            i_codes, i_distinct = id_col.encoded
+            texts = pa.array([None if v is None else str(v) for v in i_distinct], pa.string())
+            columns_out[ID] = texts.take(pa.array(i_codes[rows], pa.int64()))
+
+        # columns of few distinct values are dictionary arrays: row indices into their values
+        def coded(indices: Any, values: Sequence[str | None]) -> Any:
+            text = ["" if v is None else v for v in values]  # None only where no row points (a bad date)
+            return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(text, pa.string()))
+
+        columns_out["date"] = coded(d_codes[rows], d_iso)
+        county_of = b_county[inverse[rows]]
+        columns_out["county"] = coded(county_of, self.counties)
+        used, local = np.unique(out_of, return_inverse=True)
+        local = local.reshape(-1)
+        picked = [batch.out_rows[o] for o in used.tolist()]
+        case_cols = ["agency", *(f"{a}.{f}" for a in batch.actions for f in ROW_FIELDS)]
         for j, name in enumerate(case_cols):
-            columns[name] = pa.array([r[j] for r in picked], pa.string()).take(take)
-        columns[HOLD_LIMIT] = pa.array(limits, pa.string())
-        out = pa.table(columns)
+            columns_out[name] = coded(local, [r[j] for r in picked])
+        columns_out[HOLD_LIMIT] = limits if limits is not None else pa.nulls(len(rows), pa.string())
+        if not dictionary:
+            columns_out = {k: v.cast(pa.string()) for k, v in columns_out.items()}
+        out = pa.table(columns_out)
+
+        # the summary counts: per county and output row, then per action and verdict
         counts: Counter[tuple[str, str, str]] = Counter()
-        for (county, c), k in Counter(zip(counties, kept.tolist(), strict=True)).items():
-            r = self.case_rows[c]
-            for a_i, action in enumerate(self.actions):
-                counts[(county, action, r[2 + a_i * len(ROW_FIELDS)])] += k
-        return Chunk(out, errors, counts, n)
+        if len(rows):
+            pair = county_of * len(batch.out_rows) + out_of
+            distinct_pairs, tally = np.unique(pair, return_counts=True)
+            for p, k in zip(distinct_pairs.tolist(), tally.tolist(), strict=True):
+                county, row = self.counties[p // len(batch.out_rows)], batch.out_rows[p % len(batch.out_rows)]
+                for a_i, action in enumerate(batch.actions):
+                    counts[(county, action, row[1 + a_i * len(ROW_FIELDS)])] += k
+
+        # the bad rows, in input order, each with its row number, id and message
+        errors: list[tuple[int, Any, str]] = []
+        for i in np.nonzero(why >= 0)[0].tolist():
+            rid = id_col.raw(i) if id_col is not None else first_row + i
+            errors.append((first_row + i, rid, messages[int(why[i])]))
+        return Chunk(out, errors, counts, n, out_of)
+
+
+class _HoldLimits:
+    """The federal 48-hour reference (`deadline.federal_hold_limit`) for many records at once.
+
+    Released on a day that counts, at a time after midnight, the limit is the same time of day
+    on the second counted day after it; released at midnight, or on a day that does not count
+    (a Saturday, Sunday or federal holiday), it is one moment that depends on the day alone. So
+    two calls of `federal_hold_limit` per distinct date (released at 00:00 and at 12:00) give
+    every row's limit; `tests/test_batch.py` checks this against `hold_limit` day by day.
+    """
+
+    def __init__(self) -> None:
+        self.days: dict[int, tuple[str, str, bool]] = {}
+
+    def day(self, day: dt.date) -> tuple[str, str, bool]:
+        """(the limit released at 00:00, the second counted day after `day`, whether they are one moment)."""
+        found = self.days.get(day.toordinal())
+        if found is None:
+            from policyengine.deadline import federal_hold_limit
+
+            midnight = federal_hold_limit(dt.datetime.combine(day, dt.time()))
+            noon = federal_hold_limit(dt.datetime.combine(day, dt.time(12)))
+            found = (
+                midnight.latest.isoformat(timespec="minutes"),
+                noon.latest.date().isoformat(),
+                midnight.latest == noon.latest,  # the day does not count: the time does not matter
+            )
+            if len(self.days) > 100_000:
+                self.days.clear()
+            self.days[day.toordinal()] = found
+        return found
+
+    def column(self, needs: Any, day_codes: Any, days: list[dt.date | None], time_codes: Any, times: list[Any]) -> Any:
+        """The `federal_hold_limit` column: rows where `needs` is true get the limit of their
+        day (`days[day_codes]`) and release time (`times[time_codes]`, HH:MM); the others null."""
+        import numpy as np
+        import pyarrow as pa
+
+        per_day = [self.day(d) if d is not None else ("", "", True) for d in days]
+        at_midnight = np.asarray([p[0] for p in per_day], dtype=object)
+        second_day = np.asarray([p[1] + "T" for p in per_day], dtype=object)
+        fixed = np.asarray([p[2] for p in per_day], dtype=bool)
+        hhmm = np.asarray([t if t is not None else "" for t in times], dtype=object)
+        is_midnight = hhmm == "00:00"
+        rows = np.nonzero(needs)[0]
+        d, t = day_codes[rows], time_codes[rows]
+        one = fixed[d] | is_midnight[t]
+        values = np.where(one, at_midnight[d], second_day[d] + hhmm[t])
+        out = np.full(len(needs), None, dtype=object)
+        out[rows] = values
+        return pa.array(out, pa.string())
 
 
 @dataclass
@@ -491,6 +885,9 @@ class Chunk:
     errors: list[tuple[int, Any, str]]
     counts: Counter[tuple[str, str, str]]
     rows: int
+    #: per output row, its decision columns' row in `Batch.out_rows` (a numpy array), so that a
+    #: writer can render each distinct one once
+    outs: Any = None
 
 
 def summary_dict(counts: Counter[tuple[str, str, str]], rows: int, written: int, errors: int, cases: int) -> dict:

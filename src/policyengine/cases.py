@@ -13,30 +13,26 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections.abc import Callable
 from typing import Any
 
+from policyengine import sweep
 from policyengine.check import facts_tested
+from policyengine.engine import Firing
 from policyengine.pipeline import Rulebase
-from policyengine.sweep import equality_values, in_force_bounds, rule_dates
+from policyengine.resolve import Decision
+from policyengine.sweep import equality_values
 
 ALWAYS_KEYED = ("agency", "place.county", "place.city")
 
 
 def change_dates(rulebase: Rulebase, county: str | None = None, city: str | None = None) -> list[dt.date]:
     """Every day on which some decision can change (rules and registry agreements), anywhere or,
-    given a county (and city), only there: county and city rules elsewhere cannot change it."""
-    days: set[dt.date] = set()
-    for rule in rulebase.rules:
-        j = rule.jurisdiction
-        if county is not None and (
-            (j.level == "county" and j.county != county) or (j.level == "city" and j.city != city)
-        ):
-            continue
-        days |= rule_dates(rule)
-    for agreement in rulebase.registry.agreements:
-        if county is None or agreement.county == county:
-            days |= in_force_bounds(agreement.in_force)
-    return sorted(days)
+    given a county (and city), only there: county and city rules elsewhere cannot change it
+    (`sweep.change_dates` for that place)."""
+    if county is None:
+        return sweep.change_dates(rulebase)
+    return sweep.change_dates(rulebase, place=sweep.Place(county, county, "county", county, city=city or "none"))
 
 
 class CaseKeys:
@@ -62,19 +58,22 @@ class CaseKeys:
                 self.named[place] = frozenset(values)
         self.rulebase = rulebase
         self._bounds: dict[tuple[Any, Any], list[str]] = {}
+        #: the most intervals any place has (change dates anywhere, plus one)
+        self.most_intervals = len(change_dates(rulebase)) + 1
+
+    def bounds(self, county: Any = None, city: Any = "none") -> list[str]:
+        """The change dates (ISO) that reach `county` and `city` (as `value` gives them; None:
+        anywhere); "*" is a county (or city) no rule names, which no county (or city) rule reaches."""
+        where = (county, city)
+        found = self._bounds.get(where)
+        if found is None:
+            found = self._bounds[where] = [d.isoformat() for d in change_dates(self.rulebase, county, city)]
+        return found
 
     def interval(self, day: dt.date | str, county: Any = None, city: Any = "none") -> int:
         """Which interval between change dates `day` (a date or ISO string) falls in, counting
         only the changes that reach `county` and `city` (as `value` gives them; None: anywhere)."""
-        where = (county, city)
-        bounds = self._bounds.get(where)
-        if bounds is None:
-            if county is None:
-                days = change_dates(self.rulebase)
-            else:  # "*": a county (or city) no rule names, which no county (or city) rule reaches
-                days = change_dates(self.rulebase, county, city)
-            bounds = self._bounds[where] = [d.isoformat() for d in days]
-        return bisect_right(bounds, day if isinstance(day, str) else day.isoformat())
+        return bisect_right(self.bounds(county, city), day if isinstance(day, str) else day.isoformat())
 
     def value(self, fact: str, value: Any) -> Any:
         """The value as far as the rules can tell it apart: an unnamed county or city is "*"."""
@@ -86,3 +85,48 @@ class CaseKeys:
         values = {n: self.value(n, facts.get(n, "none" if n == "place.city" else None)) for n in self.facts}
         where = (values.get("place.county"), values.get("place.city", "none"))
         return (tuple(values.values()), self.interval(day, *where))
+
+
+class Firings:
+    """What the engine concluded, remembered by what the engine sees (a `pipeline.CaseMemo`).
+
+    The engine reads a fact record, but its compiled conditions test only some facts; they compare
+    the date only with the dates they name (a definition's in-force bounds included) and a place
+    fact, where `CaseKeys.named` lists values, only for equality. So two records that agree on
+    every other tested fact (registry facts included), whose dates fall in one interval between
+    those dates, and that differ at most in a county or city no rule names, fire the same rules
+    (the firing kept is the first one's: its `facts` are that record's). Their decisions can still differ (which
+    fired rules are in force depends on the day): they are resolved for each record, by
+    `Rulebase.resolve`, which remembers resolutions by exactly what they depend on.
+    """
+
+    def __init__(self, rulebase: Rulebase, named: dict[str, frozenset[Any]]) -> None:
+        self.rulebase = rulebase
+        self.named = named
+        days: set[dt.date] = set()
+        for rule in rulebase.program.rules:
+            days |= sweep.condition_dates(rule.condition)
+        self.bounds = sorted(d.isoformat() for d in days)
+        tested: set[str] = set()
+        for rule in rulebase.program.rules:
+            tested |= facts_tested(rule.condition)
+        #: the facts the engine tests (other than the date), in vocabulary order
+        self.tested = tuple(name for name in rulebase.vocabulary.facts if name in tested and name != "date")
+        self.memo: dict[tuple[Any, ...], Firing] = {}
+
+    def get(
+        self,
+        record: dict[str, Any],
+        day: dt.date,
+        known: dt.date,
+        run: Callable[[], tuple[Firing, list[Decision]]],
+    ) -> tuple[Firing, list[Decision]]:
+        named = self.named
+        seen = tuple("*" if name in named and record[name] not in named[name] else record[name] for name in self.tested)
+        key = (bisect_right(self.bounds, record["date"]), seen)
+        firing = self.memo.get(key)
+        if firing is None:
+            firing, decisions = run()
+            self.memo[key] = firing
+            return firing, decisions
+        return firing, self.rulebase.resolve(firing, day, record["agency"], known)

@@ -196,6 +196,7 @@ class _Plan:
 
     name: str
     strata: tuple[_Stratum, ...]
+    handle: Any  # the ruleset's handle in durable_rules' C core
 
 
 class DurableEngine(Engine):
@@ -244,29 +245,30 @@ class DurableEngine(Engine):
         name = f"pe_{program.digest}"
         rules: dict[str, dict[str, Any]] = {}
         strata = []
-        for k, stratum in enumerate(program.strata):
+        for k, (stratum, derivations) in enumerate(_durable_strata(program)):
             discriminator = f"s{k}"
             names: dict[str, str] = {}
-            for rule in stratum:
-                _tested(rule.condition, names)
+            for _, condition in stratum:
+                _tested(condition, names)
             by_pattern: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
             catch_all = {"t": discriminator}
             by_pattern[json.dumps(catch_all)] = (f"{CATCH_ALL}_{k}", catch_all, [])
-            for rule in stratum:
-                pattern = _stratum_pattern(rule.condition, names, discriminator)
+            for rule_id, condition in stratum:
+                pattern = _stratum_pattern(condition, names, discriminator)
                 key = json.dumps(pattern, sort_keys=True)
                 if key not in by_pattern:
                     by_pattern[key] = (f"k{k}_g{len(by_pattern)}", pattern, [])
-                by_pattern[key][2].append(rule.id)
+                by_pattern[key][2].append(rule_id)
             groups: dict[str, tuple[str, ...]] = {}
             for group, pattern, ids in by_pattern.values():
                 # exactly one parameter: two would make the action asynchronous (ENGINE-NOTES)
                 rules[group] = {"all": [{"m": pattern}], "run": cls._noop}
                 groups[group] = tuple(ids)
-            strata.append(_Stratum(_fact_encoder(names, discriminator), groups, program.derivations[k]))
+            strata.append(_Stratum(_fact_encoder(names, discriminator), groups, derivations))
         with _durable_quiet():
             cls._get_host().set_rulesets({name: rules})
-        plan = cls._plans[program.digest] = _Plan(name, tuple(strata))
+        handle = cls._get_host().get_ruleset(name)._handle
+        plan = cls._plans[program.digest] = _Plan(name, tuple(strata), handle)
         return plan
 
     @staticmethod
@@ -285,7 +287,7 @@ class DurableEngine(Engine):
         import durable_rules_engine as core
 
         plan = self._plan(program)
-        handle = self._get_host().get_ruleset(plan.name)._handle
+        handle = plan.handle
         sid = f"s{next(self._sids)}"
         facts = dict(record)
         fired: set[str] = set()
@@ -313,6 +315,76 @@ class DurableEngine(Engine):
         finally:
             core.delete_state(handle, sid)
         return _firing(self.name, fired, derived, facts, program)
+
+
+_Strata = list[tuple[list[tuple[str, Condition | None]], tuple[tuple[str, tuple[str, ...]], ...]]]
+
+
+def _durable_strata(program: Program) -> _Strata:
+    """The strata durable_rules runs: (rule id, condition) per stratum, and its derivations.
+
+    Where every test of a derived fact can be replaced by the conditions of the definitions
+    that derive it (a derived fact is true exactly when one of its definitions applies, and no
+    scenario states it), the whole Program runs as one stratum: one fact per evaluation, and no
+    assert for the definitions alone. Otherwise the Program's own strata, one fact each."""
+    ordered = [(rule.id, rule.condition) for rule in program.rules]
+    derivations = tuple(d for stratum in program.derivations for d in stratum)
+    if len(program.strata) == 1:
+        return [(ordered, derivations)]
+    definitions: dict[str, Condition] = {}
+    inline = _Inline(definitions)
+    try:
+        for stratum in program.strata[:-1]:
+            for rule in stratum:
+                if not rule.rule.derives:
+                    continue
+                if rule.condition is None:
+                    raise _CannotInline  # a fact always derived: no condition to put in its place
+                condition = inline.visit(rule.condition)
+                for fact in rule.rule.derives:
+                    known = definitions.get(fact)
+                    definitions[fact] = condition if known is None else AnyOf((known, condition))
+        merged = [(rule_id, None if c is None else inline.visit(c)) for rule_id, c in ordered]
+    except _CannotInline:
+        return [([(r.id, r.condition) for r in s], d) for s, d in zip(program.strata, program.derivations, strict=True)]
+    return [(merged, derivations)]
+
+
+class _CannotInline(Exception):
+    """A derived fact is tested in a way its definitions cannot stand in for."""
+
+
+class _Inline(Visitor[Condition]):
+    """A condition with each test of a derived fact replaced by its definitions' conditions."""
+
+    def __init__(self, definitions: dict[str, Condition]) -> None:
+        self.definitions = definitions
+
+    def test(self, node: Test) -> Condition:
+        definition = self.definitions.get(node.fact)
+        if definition is None:
+            return node
+        if node.op not in ("eq", "neq") or type(node.value) is not bool:
+            raise _CannotInline
+        holds_when_derived = (node.op == "eq") == node.value
+        return definition if holds_when_derived else _negated(definition)
+
+    def all_of(self, node: AllOf) -> Condition:
+        return AllOf(tuple(self.visit(c) for c in node.items))
+
+    def any_of(self, node: AnyOf) -> Condition:
+        return AnyOf(tuple(self.visit(c) for c in node.items))
+
+    def not_(self, node: Not) -> Condition:
+        raise EngineError("a condition reached durable_rules without its 'not' pushed to the leaves")
+
+
+def _negated(cond: Condition) -> Condition:
+    from policyengine.compile import normalize
+
+    negated = normalize(cond, negate=True)
+    assert negated is not None
+    return negated
 
 
 def _stratum_pattern(cond: Condition | None, names: dict[str, str], discriminator: str) -> dict[str, Any]:

@@ -99,13 +99,20 @@ def find_place(rulebase: Rulebase, name: str) -> Place | None:
 # ------------------------------------------------------------------ change dates
 
 
-def _condition_dates(cond: Condition | None) -> set[dt.date]:
-    """First days on which a rule's test of the `date` fact can change its answer."""
+def condition_dates(cond: Condition | None) -> set[dt.date]:
+    """First days on which a condition's test of the `date` fact can change its answer (the
+    value a date, as rules are written, or an ISO string, as they are compiled)."""
     out: set[dt.date] = set()
     for test in leaves(cond):
-        if test.fact != "date" or not isinstance(test.value, dt.date):
+        value = test.value
+        if test.fact == "date" and isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                continue
+        if test.fact != "date" or not isinstance(value, dt.date):
             continue
-        day, nxt = test.value, test.value + dt.timedelta(days=1)
+        day, nxt = value, value + dt.timedelta(days=1)
         out |= {"lt": {day}, "gte": {day}, "lte": {nxt}, "gt": {nxt}}.get(test.op, {day, nxt})
     return out
 
@@ -116,7 +123,7 @@ def in_force_bounds(in_force: InForce) -> set[dt.date]:
 
 def rule_dates(rule: Rule) -> set[dt.date]:
     """The days on which this rule starts or stops governing, or is declared."""
-    out = in_force_bounds(rule.in_force) | _condition_dates(rule.when)
+    out = in_force_bounds(rule.in_force) | condition_dates(rule.when)
     declared = getattr(rule, "declared", None)  # issue 8: the day the authority was issued
     if isinstance(declared, dt.date):
         out.add(declared)

@@ -1,11 +1,13 @@
 """`policyengine batch`: evaluate a file of records (CSV, JSON Lines or Parquet) at scale.
 
-The input is read in chunks of `--chunk-size` rows. Each chunk's output and errors are written
-to a work directory beside the output (`OUTPUT.parts/`), each file atomically (written, then
-renamed) and the chunk marked done last; an interrupted run started again with the same command
-skips the chunks already done, so no row is written twice or lost. At the end the parts are
-joined into OUTPUT (and the errors file) in input order and the work directory is removed.
-`--workers N` evaluates chunks in N processes; the output is the same as with one.
+The input is read in chunks of `--chunk-size` rows. Each chunk's rows are appended to one output
+file in a work directory beside the output (`OUTPUT.parts/`; Parquet: one part file per chunk),
+flushed to disk, and the chunk is then marked done (atomically: written, then renamed) with the
+output's length after it; an interrupted run started again with the same command cuts the file
+back to the last chunk marked done and skips the chunks done, so no row is written twice or
+lost. At the end the file is renamed to OUTPUT (Parquet parts are joined into it) and the work
+directory is removed. `--workers N` evaluates chunks in N processes that share the cases they
+evaluate; the output is the same as with one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from policyengine.errors import InputError
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 MANIFEST = "manifest.json"
+CASES = "cases.bin"  # cases evaluated by one worker, for the others (more than one worker)
 
 
 def _date(text: str) -> dt.date:
@@ -63,7 +66,12 @@ def register(sub) -> None:
     )
     p.add_argument("--actions", metavar="A,B,...", help="only these actions (comma-separated)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: the machine's cores)")
-    p.add_argument("--chunk-size", type=int, default=50_000, metavar="ROWS", help="rows per chunk (default 50000)")
+    p.add_argument(
+        "--chunk-size",
+        type=int,
+        metavar="ROWS",
+        help="rows per chunk (default 50000)",
+    )
     p.add_argument(
         "--dask",
         metavar="SCHEDULER|local",
@@ -84,6 +92,8 @@ def main(args: argparse.Namespace) -> int:
     from policyengine.pipeline import today
 
     args.known_on = args.known_on or today()  # one date of knowledge for the whole run, and its resume
+    if args.chunk_size is None:
+        args.chunk_size = 50_000
     if args.dask:
         from policyengine.batch_dask import run_dask
 
@@ -164,7 +174,9 @@ def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]
             raise InputError.at(str(path), 1, "the CSV file has no header row")
         convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header}, strings_can_be_null=False)
         try:
-            reader = pacsv.open_csv(path, convert_options=convert, read_options=pacsv.ReadOptions(block_size=1 << 22))
+            reader = pacsv.open_csv(
+                path, convert_options=convert, read_options=pacsv.ReadOptions(block_size=1 << 20, use_threads=False)
+            )
         except pa.ArrowInvalid as exc:
             raise InputError.at(str(path), None, f"cannot read CSV: {exc}") from None
         batches = _guarded(reader, path)
@@ -254,28 +266,133 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def encode_table(table: Any, fmt: str, header: bool) -> bytes:
     """Output rows as bytes of the output format (a CSV part without its header)."""
-    if fmt == "csv":
-        import pyarrow.csv as pacsv
-
-        sink = io.BytesIO()
-        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=header))
-        return sink.getvalue()
-    if fmt == "jsonl":
-        cols = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        names = table.column_names
-        lines = [json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) for row in zip(*cols, strict=True)]
-        return ("\n".join(lines) + ("\n" if lines else "")).encode()
-    import pyarrow.parquet as pq
-
     sink = io.BytesIO()
-    pq.write_table(table, sink)
+    write_table(table, fmt, sink, header)
     return sink.getvalue()
 
 
+def write_table(table: Any, fmt: str, sink: Any, header: bool = False, decided: Any = None) -> None:
+    """Write output rows to an open binary file in the output format (CSV without its header).
+
+    `decided` (start, stop, rows, fragments): columns start..stop-1 of row i are rendered
+    already, as fragments[rows[i]] (the decision columns of a case, rendered once per case)."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, sink)
+        return
+    if fmt == "csv" and (header or not all(_is_text(c.type) for c in table.columns)):
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=header))
+        return
+    if fmt == "csv":
+        sink.write(_render(table, _csv_cell, ",", "", "\n", decided))
+    else:
+        sink.write(_render(table, _json_cell, ", ", "{", "}\n", decided))
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(kind) or (pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)))
+
+
+def _csv_cell(name: str, value: Any) -> str:
+    """A text cell as pyarrow's CSV writer writes it: quoted, quotes doubled; null is empty."""
+    return "" if value is None else '"' + value.replace('"', '""') + '"'
+
+
+def _json_cell(name: str, value: Any) -> str:
+    """A member of a row's object as `json.dumps(row, ensure_ascii=False)` writes it."""
+    return f"{json.dumps(name, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
+
+
+def _csv_column(column: Any, lead: str) -> Any:
+    """A text column's CSV cells (as `_csv_cell`), each after `lead`, as bytes: in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
+    cells = pc.binary_join_element_wise(lead, pc.fill_null(quoted, ""), "")
+    return cells.cast(pa.binary()).to_numpy(zero_copy_only=False)
+
+
+def _render(table: Any, cell: Any, sep: str, before: str, after: str, decided: Any = None) -> bytes:
+    """Rows as text lines, cell by cell (`decided`: as `write_table`, fragments as bytes that
+    begin with `sep`). A dictionary-encoded column is rendered once per distinct value, and
+    consecutive ones with the same indices once per distinct combination; plain columns once
+    per row. The pieces are joined once, in row order."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = table.num_rows
+    if not n:
+        return b""
+    columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+    names = table.column_names
+    pieces: list[Any] = []
+    i = 0
+    while i < len(columns):
+        lead = before if not pieces else sep
+        column = columns[i]
+        if decided is not None and i == decided[0]:
+            pieces.append(decided[3][decided[2]])
+            i = decided[1]
+        elif pa.types.is_dictionary(column.type) and column.null_count == 0:
+            group = [i]
+            while (
+                i + len(group) < len(columns)
+                and pa.types.is_dictionary(columns[i + len(group)].type)
+                and columns[i + len(group)].indices.equals(column.indices)
+            ):
+                group.append(i + len(group))
+            values = [columns[j].dictionary.to_pylist() for j in group]
+            rendered = [
+                (lead + sep.join(cell(names[j], v[k]) for j, v in zip(group, values, strict=True))).encode()
+                for k in range(len(values[0]))
+            ]
+            pieces.append(np.asarray(rendered, dtype=object)[column.indices.to_numpy(zero_copy_only=False)])
+            i += len(group)
+        elif cell is _csv_cell and pa.types.is_string(column.type):
+            pieces.append(_csv_column(column, lead))
+            i += 1
+        else:
+            name = names[i]
+            pieces.append(np.asarray([(lead + cell(name, v)).encode() for v in column.to_pylist()], dtype=object))
+            i += 1
+    grid = np.empty((n, len(pieces) + 1), dtype=object)
+    for j, piece in enumerate(pieces):
+        grid[:, j] = piece
+    grid[:, len(pieces)] = after.encode()
+    return b"".join(grid.ravel().tolist())
+
+
 class Worker:
-    """Evaluates chunks and writes their files; one per process (the rulebase compiled once)."""
+    """Evaluates chunks; one per process (the rulebase loaded and compiled once)."""
 
     batch: Any = None
+    cases_seen = 0  # bytes of the shared cases file already read (more than one worker)
+    fragments: dict[str, list[bytes]] = {}  # per format: each output row's decision columns, rendered
+
+    @classmethod
+    def write(cls, table: Any, outs: Any, fmt: str, sink: Any) -> None:
+        """Write a chunk's output rows; the decision columns of each distinct case rendered once."""
+        if fmt == "parquet" or outs is None:
+            write_table(table, fmt, sink)
+            return
+        import numpy as np
+
+        batch = cls.batch
+        done = cls.fragments.setdefault(fmt, [])
+        names = batch.columns[3:-1]  # agency, then each action's columns
+        cell, sep = (_csv_cell, ",") if fmt == "csv" else (_json_cell, ", ")
+        for row in batch.out_rows[len(done) :]:
+            done.append((sep + sep.join(cell(name, value) for name, value in zip(names, row, strict=True))).encode())
+        fragments = np.asarray(done, dtype=object)
+        for start in range(0, table.num_rows, 10_000):  # a slice at a time: the text of a whole chunk is large
+            rows = table.slice(start, 10_000)
+            write_table(rows, fmt, sink, decided=(3, 3 + len(names), outs[start : start + 10_000], fragments))
 
     @classmethod
     def setup(cls, args: argparse.Namespace) -> None:
@@ -286,17 +403,19 @@ class Worker:
         mapping = load_mapping(args.mapping, rulebase) if args.mapping else None
         actions = [a.strip() for a in args.actions.split(",")] if args.actions else None
         cls.batch = Batch(rulebase, args.engine, actions, args.as_of, mapping, known_on=args.known_on)
+        cls.cases_seen = 0
+        cls.fragments = {}
 
     @classmethod
-    def chunk(cls, number: int, first_row: int, data: Any, parts: str, fmt: str) -> dict[str, Any]:
-        """Evaluate one chunk; write its output, then its done marker (with errors and counts)."""
+    def evaluate(cls, number: int, first_row: int, data: Any) -> tuple[Any, dict[str, Any]]:
+        """One chunk evaluated: its output and its record (rows, errors, counts, new cases)."""
         batch = cls.batch
         before = batch.case_count
         result = (
-            batch.evaluate_columns(data, first_row) if isinstance(data, dict) else batch.evaluate_arrow(data, first_row)
+            batch.evaluate_columns(data, first_row, dictionary=True)
+            if isinstance(data, dict)
+            else batch.evaluate_arrow(data, first_row, dictionary=True)
         )
-        folder = Path(parts)
-        _atomic_write(folder / f"{number:06d}.{fmt}", encode_table(result.table, fmt, header=False))
         done = {
             "chunk": number,
             "rows": result.rows,
@@ -305,19 +424,138 @@ class Worker:
             "counts": [[*k, v] for k, v in sorted(result.counts.items())],
             "cases": batch.case_count - before,
         }
-        _atomic_write(folder / f"{number:06d}.done.json", json.dumps(done).encode())
-        return done
+        return result, done
 
 
 def _init_worker(args: argparse.Namespace) -> None:
     Worker.setup(args)
 
 
-def _chunk_task(number: int, first_row: int, data: Any, parts: str, fmt: str) -> dict[str, Any]:
-    return Worker.chunk(number, first_row, data, parts, fmt)
+def _chunk_task(number: int, first_row: int, data: Any, parts: str, fmt: str) -> tuple[dict[str, Any], bytes]:
+    """In a worker process: learn the cases other workers evaluated, evaluate one chunk, write
+    its output to a part file; return its record and the cases it evaluated (pickled)."""
+    import pickle
+
+    folder = Path(parts)
+    shared = folder / CASES
+    if shared.exists():
+        with open(shared, "rb") as f:
+            f.seek(Worker.cases_seen)
+            while True:
+                size = f.read(8)
+                if len(size) < 8:
+                    break
+                blob = f.read(int.from_bytes(size, "little"))
+                if len(blob) < int.from_bytes(size, "little"):
+                    break
+                Worker.batch.learn_cases(pickle.loads(blob))
+                Worker.cases_seen = f.tell()
+    start = Worker.batch.known_case_count
+    result, done = Worker.evaluate(number, first_row, data)
+    part = folder / f"{number:06d}.part.{fmt}"
+    tmp = part.with_name(part.name + ".tmp")
+    with open(tmp, "wb") as f:
+        Worker.write(result.table, result.outs, fmt, f)
+    os.replace(tmp, part)
+    return done, pickle.dumps(Worker.batch.cases_since(start), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 # ----------------------------------------------------------------------- run
+
+
+class _Output:
+    """OUTPUT being written in the work directory, chunk after chunk, in input order.
+
+    CSV and JSON Lines go to one file (`OUTPUT.parts/output.EXT`); after each chunk its bytes are
+    flushed to disk and the chunk's record is written (atomically) with the file's length, so a
+    resumed run cuts the file back to the last chunk recorded and goes on from there. Parquet
+    output goes to one part file per chunk, joined at the end.
+    """
+
+    def __init__(self, parts: Path, fmt: str, columns: list[str]) -> None:
+        self.parts, self.fmt, self.columns = parts, fmt, columns
+        self.file: Any = None
+        self.path = parts / f"output.{fmt}"
+
+    def open(self, end: int | None) -> None:
+        if self.fmt == "parquet":
+            return
+        self.file = open(self.path, "r+b" if end is not None and self.path.exists() else "wb")  # noqa: SIM115
+        if end is None:
+            self.file.truncate(0)
+            if self.fmt == "csv":
+                self.file.write((",".join(f'"{c}"' for c in self.columns) + "\n").encode())
+        else:
+            self.file.truncate(end)
+            self.file.seek(end)
+
+    def add(self, number: int, result: Any = None, part: Path | None = None) -> int | None:
+        """Append one chunk (its evaluated Chunk, or its part file); return the output's length after it."""
+        if self.fmt == "parquet":
+            final = self.parts / f"{number:06d}.parquet"
+            if part is not None:
+                os.replace(part, final)
+            else:
+                tmp = final.with_name(final.name + ".tmp")
+                with open(tmp, "wb") as f:
+                    write_table(result.table, self.fmt, f)
+                os.replace(tmp, final)
+            with open(final, "rb") as f:
+                os.fsync(f.fileno())
+            return None
+        if part is not None:
+            _append(part, self.file)
+            part.unlink()
+        else:
+            Worker.write(result.table, result.outs, self.fmt, self.file)
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        return int(self.file.tell())
+
+    def finish(self, out: Path, chunks: int) -> None:
+        if self.file is not None:
+            self.file.close()
+        if self.fmt != "parquet":
+            if self.file is None:  # nothing was left to do: every chunk was done before
+                self.open(_last_end(self.parts, chunks))
+                opened: Any = self.file
+                opened.close()
+            os.replace(self.path, out)
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tmp = out.with_name(out.name + ".tmp")
+        schema = pa.schema([(c, pa.string()) for c in self.columns])
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for k in range(chunks):
+                writer.write_table(pq.read_table(self.parts / f"{k:06d}.parquet").cast(schema))
+        os.replace(tmp, out)
+
+
+def _append(part: Path, out: Any) -> None:
+    """Append a worker's part file to the output, in the kernel where it can (sendfile)."""
+    out.flush()
+    with open(part, "rb") as src:
+        size, sent = os.fstat(src.fileno()).st_size, 0
+        try:
+            while sent < size:
+                n = os.sendfile(out.fileno(), src.fileno(), sent, size - sent)
+                if n == 0:
+                    break
+                sent += n
+        except (AttributeError, OSError):
+            pass
+        out.seek(0, os.SEEK_END)  # the descriptor moved on under the file object
+        if sent < size:
+            src.seek(sent)
+            shutil.copyfileobj(src, out, 1 << 22)
+
+
+def _last_end(parts: Path, chunks: int) -> int | None:
+    if not chunks:
+        return None
+    return int(json.loads((parts / f"{chunks - 1:06d}.done.json").read_text(encoding="utf-8"))["end"])
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -349,84 +587,103 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         _atomic_write(found, json.dumps(manifest, indent=2).encode())
     Worker.setup(args)  # checks rules, mapping and actions before any work (and serves --workers 1)
-    done: dict[int, dict[str, Any]] = {}
+    (parts / CASES).unlink(missing_ok=True)  # what other workers evaluated: of this run only
+    # the chunks an interrupted run finished, in order (a later one without an earlier one is redone)
+    resumed = 0
+    while (parts / f"{resumed:06d}.done.json").exists():
+        resumed += 1
+    output = _Output(parts, out_fmt, Worker.batch.columns)
+    counts: Counter[tuple[str, str, str]] = Counter()
+    errors: list[list[Any]] = []
+    totals = Counter[str]()
+
+    def record(done: dict[str, Any]) -> None:
+        for county, action, verdict, n in done["counts"]:
+            counts[(county, action, verdict)] += n
+        errors.extend(done["errors"])
+        for what in ("rows", "written", "cases"):
+            totals[what] += done[what]
+
+    def finish_chunk(number: int, done: dict[str, Any], result: Any = None, part: Path | None = None) -> None:
+        end = output.add(number, result, part)
+        _atomic_write(parts / f"{number:06d}.done.json", json.dumps({**done, "end": end}).encode())
+        record(done)
+
     progress = _progress(source, in_fmt)
     first_row, number = 1, 0
     pool = None
     pending: dict[int, Any] = {}
+    finished: dict[int, Any] = {}
     try:
         if args.workers > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            # fork: workers inherit the loaded rulebase; the parent never starts a durable_rules Host
-            pool = ProcessPoolExecutor(args.workers, mp.get_context("fork"), _init_worker, (args,))
+            # forkserver: workers start from a fresh single-threaded process (never a fork of this
+            # one, whose Arrow and durable_rules threads a fork would copy in an unknown state)
+            pool = ProcessPoolExecutor(args.workers, mp.get_context("forkserver"), _init_worker, (args,))
         for data in read_chunks(source, in_fmt, args.chunk_size):
             rows = _row_count(data)
             Worker.batch.check_columns(list(data) if isinstance(data, dict) else data.column_names, args.input)
-            marker = parts / f"{number:06d}.done.json"
-            if marker.exists() and (parts / f"{number:06d}.{out_fmt}").exists():
-                done[number] = json.loads(marker.read_text(encoding="utf-8"))
-            elif pool is None:
-                done[number] = Worker.chunk(number, first_row, data, str(parts), out_fmt)
+            if number < resumed:
+                record(json.loads((parts / f"{number:06d}.done.json").read_text(encoding="utf-8")))
             else:
-                pending[number] = pool.submit(_chunk_task, number, first_row, data, str(parts), out_fmt)
-                while len(pending) >= 2 * args.workers:
-                    k = min(pending)
-                    done[k] = pending.pop(k).result()
+                if number == resumed:
+                    output.open(_last_end(parts, resumed) if out_fmt != "parquet" else None)
+                if pool is None:
+                    result, done = Worker.evaluate(number, first_row, data)
+                    finish_chunk(number, done, result=result)
+                else:
+                    pending[number] = pool.submit(_chunk_task, number, first_row, data, str(parts), out_fmt)
+                    _collect(pending, finished, parts, out_fmt, finish_chunk, len(pending) >= 2 * args.workers)
             progress.update(rows)
             first_row += rows
             number += 1
-        for k in sorted(pending):
-            done[k] = pending.pop(k).result()
+        while pending:
+            _collect(pending, finished, parts, out_fmt, finish_chunk, True)
     finally:
         progress.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    _join(parts, out, out_fmt, Worker.batch.columns, number)
-    counts: Counter[tuple[str, str, str]] = Counter()
-    errors: list[list[Any]] = []
-    for k in range(number):
-        for county, action, verdict, n in done[k]["counts"]:
-            counts[(county, action, verdict)] += n
-        errors += done[k]["errors"]
+    output.finish(out, number)
     _write_errors(errors_path, errors)
     summary = summary_dict(
-        counts,
-        rows=sum(d["rows"] for d in done.values()),
-        written=sum(d["written"] for d in done.values()),
-        errors=len(errors),
-        cases=sum(d["cases"] for d in done.values()),
+        counts, rows=totals["rows"], written=totals["written"], errors=len(errors), cases=totals["cases"]
     )
     shutil.rmtree(parts)
     return summary
+
+
+def _collect(
+    pending: dict[int, Any], finished: dict[int, Any], parts: Path, fmt: str, finish_chunk: Any, wait: bool
+) -> None:
+    """Share the cases any finished worker evaluated with the others at once; finish the chunks
+    whose workers are done in input order (waiting for the first if `wait`)."""
+
+    def take(k: int) -> None:
+        done, cases = pending[k].result()
+        finished[k] = done
+        if cases:
+            with open(parts / CASES, "ab") as f:
+                f.write(len(cases).to_bytes(8, "little") + cases)
+
+    for k in [k for k, future in pending.items() if k not in finished and future.done()]:
+        take(k)
+    while pending:
+        k = min(pending)
+        if k not in finished:
+            if not wait:
+                return
+            take(k)
+            wait = False
+        del pending[k]
+        finish_chunk(k, finished.pop(k), part=parts / f"{k:06d}.part.{fmt}")
 
 
 def _row_count(data: Any) -> int:
     if isinstance(data, dict):
         return len(next(iter(data.values()), []))
     return data.num_rows
-
-
-def _join(parts: Path, out: Path, fmt: str, columns: list[str], chunks: int) -> None:
-    """The chunk files joined, in order, into OUTPUT (written beside it, then renamed)."""
-    tmp = out.with_name(out.name + ".tmp")
-    if fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        schema = pa.schema([(c, pa.string()) for c in columns])
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for k in range(chunks):
-                writer.write_table(pq.read_table(parts / f"{k:06d}.parquet").cast(schema))
-    else:
-        with open(tmp, "wb") as f:
-            if fmt == "csv":
-                f.write((",".join(f'"{c}"' for c in columns) + "\n").encode())
-            for k in range(chunks):
-                with open(parts / f"{k:06d}.{fmt}", "rb") as part:
-                    shutil.copyfileobj(part, f, 1 << 20)
-    os.replace(tmp, out)
 
 
 def _write_errors(path: Path, errors: list[list[Any]]) -> None:
