@@ -659,7 +659,7 @@ class _Columnar:
                 codes, distinct = columns[c].encoded
                 if radix * max(len(distinct), 1) >= 1 << 62:  # re-number before the codes overflow
                     combo = np.unique(combo, return_inverse=True)[1].astype(np.int64).reshape(-1)
-                    radix = int(combo.max()) + 1
+                    radix = int(np.amax(combo)) + 1
                 combo = combo * len(distinct) + codes
                 radix *= max(len(distinct), 1)
             _, first, inverse = np.unique(combo, return_index=True, return_inverse=True)
