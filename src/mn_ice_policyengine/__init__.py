@@ -31,15 +31,12 @@ def _wrong_package(detail: str) -> int:
 
 
 def _one_shot(argv: list[str]) -> bool:
-    command = next((a for a in argv if not a.startswith("-")), None)
-    return command in ONE_SHOT
+    from policyengine.cli import _chosen  # the command word, found as the command line finds it
+
+    return _chosen(argv) in ONE_SHOT
 
 
 def main() -> int:
-    if _one_shot(sys.argv[1:]):
-        import gc
-
-        gc.disable()
     try:
         import policyengine
     except Exception as exc:  # the other package's own imports may fail in many ways
@@ -48,4 +45,8 @@ def main() -> int:
         return _wrong_package(f"it was imported from {getattr(policyengine, '__file__', '?')}")
     from policyengine.cli import main as cli_main
 
+    if _one_shot(sys.argv[1:]):  # before the command's own imports, which allocate the most
+        import gc
+
+        gc.disable()
     return cli_main()

@@ -104,12 +104,11 @@ class Firings:
         self.rulebase = rulebase
         self.named = named
         days: set[dt.date] = set()
-        for rule in rulebase.program.rules:
-            days |= sweep.condition_dates(rule.condition)
-        self.bounds = sorted(d.isoformat() for d in days)
         tested: set[str] = set()
         for rule in rulebase.program.rules:
+            days |= sweep.condition_dates(rule.condition)
             tested |= facts_tested(rule.condition)
+        self.bounds = sorted(d.isoformat() for d in days)
         #: the facts the engine tests (other than the date), in vocabulary order
         self.tested = tuple(name for name in rulebase.vocabulary.facts if name in tested and name != "date")
         self.memo: dict[tuple[Any, ...], Firing] = {}
