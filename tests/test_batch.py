@@ -15,9 +15,9 @@ import pytest
 from benchmarks.generate import write_csv
 
 from policyengine.batch import Batch
+from policyengine.checked import Scenario
 from policyengine.cli import main
 from policyengine.engine import get_engine
-from policyengine.model import Scenario
 from policyengine.pipeline import evaluate, load_scenarios
 
 ROOT = Path(__file__).parent.parent

@@ -3,9 +3,10 @@
 import datetime as dt
 import json
 
+from policyengine.checked import Scenario, ScenarioHead
 from policyengine.compile import holds, normalize
+from policyengine.conditions import AllOf, AnyOf, Not, Test
 from policyengine.engine import DurableEngine, ReferenceEngine, durable_pattern
-from policyengine.model import AllOf, AnyOf, Not, Scenario, ScenarioHead, Test
 from policyengine.pipeline import evaluate, load_scenario
 from policyengine.report import evaluation_dict
 from tests.conftest import ROOT, requires_durable

@@ -5,9 +5,9 @@ import json
 import shutil
 
 from policyengine import bundled
+from policyengine.checked import Scenario, ScenarioHead
 from policyengine.cli import main
 from policyengine.engine import ReferenceEngine, get_engine
-from policyengine.model import Scenario, ScenarioHead
 from policyengine.pipeline import evaluate, load_rulebase
 
 SOURCE = '[{cite: "Test source", url: "https://example.org/s", authority: statute}]'

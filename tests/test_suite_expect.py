@@ -8,10 +8,12 @@ import pytest
 
 from policyengine import bundled
 from policyengine.check import check_scenario
+from policyengine.checked import DefeatExpectation, Expectation
 from policyengine.errors import InputError
 from policyengine.expect import check_expectation, evaluate_expectations, failures_by_action
 from policyengine.load import load_yaml
-from policyengine.model import DefeatExpectation, Expectation
+from policyengine.model import Expectation as ExpectationShape
+from policyengine.model import to_checked
 from policyengine.pipeline import load_rulebase, load_scenario
 from policyengine.resolve import Decision, Defeat
 from policyengine.terms import Doctrine, Practice, Verdict
@@ -31,7 +33,9 @@ DECISION = Decision(
 
 
 def exp(**kw) -> Expectation:
-    return Expectation.model_validate(kw)
+    """An expectation as a scenario file would give it: validated by the model, then checked."""
+    checked: Expectation = to_checked(ExpectationShape.model_validate(kw))
+    return checked
 
 
 def test_defeated_accepts_bare_ids_and_mappings():
@@ -109,7 +113,7 @@ def test_one_function_evaluates_and_checks_a_scenario(rulebase, tmp_path):
     summary = checked.summary()
     assert summary == {"total": len(scenario.head.expect), "met": len(scenario.head.expect), "failures": []}
     wrong = dataclasses.replace(
-        scenario, head=scenario.head.model_copy(update={"expect": {"notify_release": exp(verdict="required")}})
+        scenario, head=dataclasses.replace(scenario.head, expect={"notify_release": exp(verdict="required")})
     )
     failed = evaluate_expectations(wrong, rulebase)
     assert failed.summary()["met"] == 0 and failed.failures[0].startswith("notify_release: expected verdict required")

@@ -20,6 +20,7 @@ author's call: name only those. Not part of the test suite.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -28,9 +29,10 @@ from typing import Any
 import yaml
 
 from policyengine import bundled
+from policyengine.checked import Scenario
 from policyengine.engine import get_engine
 from policyengine.expect import evaluate_expectations
-from policyengine.model import Expectation, Scenario
+from policyengine.model import Expectation, to_checked
 from policyengine.pipeline import evaluate, load_rulebase, load_scenarios
 from policyengine.resolve import Decision
 from policyengine.terms import Doctrine
@@ -138,13 +140,12 @@ def main(ids: list[str]) -> int:
             facts = {**base.facts, "date": when}
             if when < I247A_FROM and facts.get("immigration.detainer") == "I-247A":
                 facts["immigration.detainer"] = "I-247"  # the form of the time
-            head = base.head.model_copy(
-                update={
-                    "id": f"mut.{m.rule}.{kind}",
-                    "date": when,
-                    "known_on": knowledge,
-                    "expect": {a: Expectation.model_validate(e) for a, e in expect.items()},
-                }
+            head = dataclasses.replace(
+                base.head,
+                id=f"mut.{m.rule}.{kind}",
+                date=when,
+                known_on=knowledge,
+                expect={a: to_checked(Expectation.model_validate(e)) for a, e in expect.items()},
             )
             candidate = Scenario(head, facts, base.file)
             if not _kills(candidate, m, rulebase, engine):
@@ -173,7 +174,7 @@ def _kills(candidate: Scenario, m: Mutant, rulebase: Any, engine: Any) -> bool:
 def _fewest_facts(s: Scenario, m: Mutant, rulebase: Any, engine: Any, keep_known_on: bool) -> Scenario:
     """The scenario without every stated fact (and date of knowledge) it does not need."""
     if not keep_known_on and s.head.known_on is not None:
-        lighter = Scenario(s.head.model_copy(update={"known_on": None}), s.facts, s.file)
+        lighter = Scenario(dataclasses.replace(s.head, known_on=None), s.facts, s.file)
         if _kills(lighter, m, rulebase, engine):
             s = lighter
     for name in list(s.facts):

@@ -28,9 +28,10 @@ from boundary_scenarios import _fewest_facts, _kills, _nested, _wrap  # noqa: PL
 
 from policyengine import bundled
 from policyengine.check import allowed_values
+from policyengine.checked import Scenario
 from policyengine.conditions import facts_tested, holds
 from policyengine.engine import get_engine
-from policyengine.model import Expectation, Scenario
+from policyengine.model import Expectation, to_checked
 from policyengine.pipeline import evaluate, load_rulebase, load_scenarios
 from policyengine.testing.mutations import Mutant, _compiled, mutants, rule_of
 
@@ -97,7 +98,7 @@ def main(ids: list[str]) -> int:
         written = None
         for s in scenarios:
             for facts in _variants(s, sorted(facts_tested(rule.when)), rulebase):
-                base = Scenario(s.head.model_copy(update={"expect": {}}), facts, s.file)
+                base = Scenario(dataclasses.replace(s.head, expect={}), facts, s.file)
                 try:
                     ev = evaluate(base, rulebase, engine)
                 except Exception:
@@ -108,11 +109,10 @@ def main(ids: list[str]) -> int:
                 if not expect:
                     continue
                 slug = mutant_id.replace("/", ".").replace(":", ".").replace("[", "-").replace("]", "")
-                head = s.head.model_copy(
-                    update={
-                        "id": f"mut.{slug}".lower(),
-                        "expect": {a: Expectation.model_validate(e) for a, e in expect.items()},
-                    }
+                head = dataclasses.replace(
+                    s.head,
+                    id=f"mut.{slug}".lower(),
+                    expect={a: to_checked(Expectation.model_validate(e)) for a, e in expect.items()},
                 )
                 candidate = Scenario(head, facts, s.file)
                 if not _kills(candidate, m, rulebase, engine):

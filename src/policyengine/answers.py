@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from policyengine.checked import Scenario
 from policyengine.engine import Engine
 from policyengine.expect import evaluate_expectations
-from policyengine.model import Scenario
 from policyengine.pipeline import Rulebase, evaluate
 from policyengine.report.data import evaluation_dict
 

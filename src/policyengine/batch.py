@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from policyengine.cases import CaseKeys, Firings
 from policyengine.check import check_value
+from policyengine.checked import Scenario, ScenarioHead
 from policyengine.deadline import hold_limit_dict
 from policyengine.engine import Engine, get_engine
 from policyengine.errors import InputError
-from policyengine.model import Scenario, ScenarioHead
 from policyengine.pipeline import Rulebase, evaluate, load_rulebase, today
 from policyengine.resolve import Decision
 
@@ -298,9 +298,7 @@ class Batch:
         if head is None:  # one per day: a scenario head costs more to build than to look up
             if len(self._heads) > 100_000:
                 self._heads.clear()
-            head = self._heads[day] = ScenarioHead.model_construct(
-                id="record", title="record", date=day, expect={}, time=None
-            )
+            head = self._heads[day] = ScenarioHead(id="record", title="record", date=day)
         scenario = Scenario(head, {**facts, "date": day}, "record")
         ev = evaluate(scenario, self.rulebase, self.engine, as_of=self.as_of, known_on=self.known_on, cases=cases)
         # remembered: the same tuple

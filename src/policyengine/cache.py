@@ -8,8 +8,9 @@ are shown from, since rule locations are printed relative to the working directo
 file that changes, another version of policyengine or Python: another key, a fresh load.
 
 A cache file is never trusted blindly: one that does not unpickle, names a class outside
-policyengine, pydantic and the standard containers, or was stored under another key is
-ignored (and replaced). Set POLICYENGINE_CACHE=0 to bypass the cache, POLICYENGINE_CACHE_DIR
+policyengine and the standard containers, or was stored under another key is ignored (and
+replaced). What is stored holds only policyengine's checked dataclasses (`checked.py`) and
+standard types, so loading it imports no pydantic. Set POLICYENGINE_CACHE=0 to bypass the cache, POLICYENGINE_CACHE_DIR
 to move it.
 """
 
@@ -25,8 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-FORMAT = 2  # bump when the pickled shape changes
-_SAFE_MODULES = ("policyengine.", "pydantic.", "pydantic_core.")
+FORMAT = 3  # bump when the pickled shape changes (3: checked dataclasses, no pydantic objects)
+_SAFE_MODULES = ("policyengine.",)
 _SAFE_GLOBALS = {
     ("builtins", name)
     for name in ("dict", "list", "tuple", "set", "frozenset", "str", "int", "float", "bool", "bytes", "object")
@@ -42,7 +43,7 @@ _SAFE_GLOBALS = {
 
 
 class _SafeUnpickler(pickle.Unpickler):
-    """Only policyengine's own types, pydantic's, dates, paths and containers."""
+    """Only policyengine's own types, dates, paths and containers (never pydantic: see checked.py)."""
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _SAFE_GLOBALS or module.startswith(_SAFE_MODULES) or module == "policyengine":

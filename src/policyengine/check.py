@@ -18,6 +18,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from policyengine.accept import allowed_values as allowed_values
+from policyengine.accept import check_value as check_value
+from policyengine.accept import head_data, stated_facts
+from policyengine.accept import iso_date as _iso_date  # noqa: F401  (named here for earlier callers)
+from policyengine.checked import SCENARIO_HEAD_KEYS as SCENARIO_HEAD_KEYS
+from policyengine.checked import Jurisdiction as CheckedJurisdiction
+from policyengine.checked import Registry as CheckedRegistry
+from policyengine.checked import Vocabulary as CheckedVocabulary
 from policyengine.conditions import AllOf, AnyOf, Condition, Not, Test
 from policyengine.conditions import facts_tested as facts_tested  # named here for earlier callers
 from policyengine.errors import InputError, Problem
@@ -26,7 +34,6 @@ from policyengine.model import (
     LEVEL_RANK,
     NOT_ADDRESSED,
     Conclusion,
-    FactSpec,
     Jurisdiction,
     RawRule,
     Registry,
@@ -35,6 +42,7 @@ from policyengine.model import (
     Scenario,
     ScenarioHead,
     Vocabulary,
+    to_checked,
 )
 from policyengine.names import did_you_mean
 from policyengine.terms import LAW_VERDICTS as LAW_VERDICTS
@@ -42,7 +50,6 @@ from policyengine.terms import PRACTICES as PRACTICES
 from policyengine.terms import Level, Practice, Verdict
 
 COMPARISONS = {"before": "lt", "after": "gt", "lt": "lt", "lte": "lte", "gt": "gt", "gte": "gte"}
-SCENARIO_HEAD_KEYS = set(ScenarioHead.model_fields)
 NOT_AN_AGREEMENT = ("none", "not_applicable")
 
 
@@ -113,7 +120,7 @@ def _top_level_mapping(doc: Document, what: str, code: str = "PE101") -> dict[st
 # ---------------------------------------------------------------- vocabulary
 
 
-def check_vocabulary(doc: Document) -> Vocabulary:
+def check_vocabulary(doc: Document) -> CheckedVocabulary:
     _top_level_mapping(doc, "vocabulary", "PE107")
     vocab = validate(doc, Vocabulary, code="PE107")
     problems = []
@@ -138,7 +145,8 @@ def check_vocabulary(doc: Document) -> Vocabulary:
             )
     if problems:
         raise InputError(problems)
-    return vocab
+    checked: CheckedVocabulary = to_checked(vocab)
+    return checked
 
 
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {"boolean": (bool,), "integer": (int,), "date": (dt.date,), "enum": (str,)}
@@ -214,7 +222,7 @@ def _census_problems(doc: Document, registry: Registry) -> list[Problem]:
     return problems
 
 
-def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
+def check_registry(doc: Document, vocab: CheckedVocabulary) -> CheckedRegistry:
     _top_level_mapping(doc, "registry", "PE107")
     registry = validate(doc, Registry, code="PE107")
     problems: list[Problem] = []
@@ -254,37 +262,8 @@ def check_registry(doc: Document, vocab: Vocabulary) -> Registry:
                     )
     if problems:
         raise InputError(problems)
-    return registry
-
-
-def allowed_values(vocab: Vocabulary, registry: Registry, fact: str) -> list[str] | None:
-    spec = vocab.facts[fact]
-    if spec.values_from == "counties":
-        return [c.name for c in registry.counties]
-    if spec.values_from == "cities":
-        return ["none", *(c.name for c in registry.cities)]
-    return list(spec.values) if spec.values else None
-
-
-def check_value(vocab: Vocabulary, registry: Registry, fact: str, value: Any) -> str | None:
-    """Why `value` is not a valid value of `fact`, or None when it is."""
-    spec: FactSpec = vocab.facts[fact]
-    if spec.type == "boolean":
-        return None if isinstance(value, bool) else f"'{fact}' takes true or false, not {value!r}"
-    if spec.type == "integer":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok else f"'{fact}' takes a whole number, not {value!r}"
-    if spec.type == "date":
-        ok = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
-        return None if ok else f"'{fact}' takes a date (YYYY-MM-DD), not {value!r}"
-    allowed = allowed_values(vocab, registry, fact) or []
-    if value not in allowed:
-        hint = did_you_mean(value, allowed)
-        if hint:
-            return f"'{value}' is not an allowed value of '{fact}'{hint}"
-        shown = ", ".join(map(str, allowed[:12])) + (", ..." if len(allowed) > 12 else "")
-        return f"'{value}' is not an allowed value of '{fact}' (allowed: {shown})"
-    return None
+    checked: CheckedRegistry = to_checked(registry)
+    return checked
 
 
 # --------------------------------------------------------------------- rules
@@ -293,7 +272,7 @@ def check_value(vocab: Vocabulary, registry: Registry, fact: str, value: Any) ->
 class _RuleChecker:
     """Checks the rules of one file against the vocabulary and registry."""
 
-    def __init__(self, doc: Document, vocab: Vocabulary, registry: Registry):
+    def __init__(self, doc: Document, vocab: CheckedVocabulary, registry: CheckedRegistry):
         self.doc, self.vocab, self.registry = doc, vocab, registry
         self.problems: list[Problem] = []
         self.agencies = list(vocab.facts["agency"].values or {})
@@ -304,8 +283,8 @@ class _RuleChecker:
     def run(self) -> list[Rule]:
         _top_level_mapping(self.doc, "rule")
         parsed: RuleFile = validate(self.doc, RuleFile)
-        j = parsed.jurisdiction
-        self._check_jurisdiction(j)
+        self._check_jurisdiction(parsed.jurisdiction)
+        j: CheckedJurisdiction = to_checked(parsed.jurisdiction)
         rules = [self._rule(raw, j, ("rules", i)) for i, raw in enumerate(parsed.rules)]
         if self.problems:
             raise InputError(self.problems)
@@ -329,7 +308,7 @@ class _RuleChecker:
         elif j.county or j.city:
             self.problem(at, f"a {j.level} file names no county or city", "PE105")
 
-    def _rule(self, raw: RawRule, j: Jurisdiction, at: Path_) -> Rule | None:
+    def _rule(self, raw: RawRule, j: CheckedJurisdiction, at: Path_) -> Rule | None:
         for i, agency in enumerate(raw.binds):
             if agency not in self.agencies:
                 hint = did_you_mean(agency, self.agencies) or f" (allowed: {', '.join(self.agencies)})"
@@ -347,13 +326,13 @@ class _RuleChecker:
             level=Level(j.level),
             jurisdiction=j,
             binds=tuple(raw.binds),
-            in_force=raw.in_force,
+            in_force=to_checked(raw.in_force),
             when=when,
             conclusions=tuple(conclusions),
             derives=tuple(derives),
             overrides=tuple(raw.overrides),
-            sources=tuple(raw.sources),
-            review=raw.review,
+            sources=tuple(to_checked(raw.sources)),
+            review=to_checked(raw.review),
             notes=raw.notes,
             reference=raw.reference,
             declared=raw.declared,
@@ -506,7 +485,7 @@ class _RuleChecker:
         return Test(fact, op, value)
 
 
-def check_rule_file(doc: Document, vocab: Vocabulary, registry: Registry) -> list[Rule]:
+def check_rule_file(doc: Document, vocab: CheckedVocabulary, registry: CheckedRegistry) -> list[Rule]:
     return _RuleChecker(doc, vocab, registry).run()
 
 
@@ -595,103 +574,19 @@ def _definition_cycles(rules: list[Rule]) -> list[Problem]:
 # ----------------------------------------------------------------- scenarios
 
 
-def _iso_date(text: str) -> dt.date | str:
-    """A quoted ISO date as a date; anything else unchanged, for the model to reject."""
-    try:
-        return dt.date.fromisoformat(text.strip()) if len(text.strip()) == 10 else text
-    except ValueError:
-        return text
+def check_scenario(doc: Document, vocab: CheckedVocabulary, registry: CheckedRegistry) -> Scenario:
+    """A scenario checked with the pydantic models: every problem located and raised together.
 
-
-def check_scenario(doc: Document, vocab: Vocabulary, registry: Registry) -> Scenario:
+    `accept.accept_scenario` takes valid scenarios faster without pydantic; this path decides
+    everything it is not sure of, so its messages are the only ones a user sees."""
     data = _top_level_mapping(doc, "scenario")
-    groups = {name.split(".", 1)[0] for name in vocab.facts if "." in name}
-    head_data = {k: v for k, v in data.items() if k in SCENARIO_HEAD_KEYS}
-    if isinstance(head_data.get("date"), str):  # `date: "2026-02-10"`, quoted (and every JSON date)
-        head_data["date"] = _iso_date(head_data["date"])
     problems: list[Problem] = []
     try:
-        head: ScenarioHead | None = validate(doc, ScenarioHead, head_data, ())
+        head = to_checked(validate(doc, ScenarioHead, head_data(data), ()))
     except InputError as exc:
         problems += exc.problems
         head = None
-    facts: dict[str, Any] = {}
-    rejected: set[str] = set()  # facts stated but refused: not reported missing as well
-
-    def add(name: str, value: Any, path: Path_) -> None:
-        spec = vocab.facts.get(name)
-        if spec is None:
-            hint = did_you_mean(name, vocab.facts)
-            problems.append(
-                Problem(doc.file, doc.line(path), f"'{name}' is not a fact in the vocabulary{hint}", "PE102")
-            )
-        elif spec.source == "derived":
-            problems.append(
-                Problem(
-                    doc.file, doc.line(path), f"'{name}' is derived by the rules; a scenario cannot state it", "PE104"
-                )
-            )
-        elif spec.source == "registry":
-            problems.append(
-                Problem(
-                    doc.file,
-                    doc.line(path),
-                    f"'{name}' comes from the jurisdiction registry for the scenario's county and date",
-                    "PE104",
-                )
-            )
-        elif spec.type == "date" and isinstance(value, str) and isinstance(_iso_date(value), dt.date):
-            facts[name] = _iso_date(value)
-        elif (why := check_value(vocab, registry, name, value)) is not None:
-            problems.append(Problem(doc.file, doc.line(path), why, "PE103"))
-        else:
-            facts[name] = value
-            return
-        rejected.add(name)
-
-    for key, value in data.items():
-        if key in SCENARIO_HEAD_KEYS and key != "date":
-            continue
-        if key == "date":
-            continue  # validated as part of the head; entered as a fact below
-        if key in groups:
-            if not isinstance(value, dict):
-                problems.append(Problem(doc.file, doc.line((key,)), f"'{key}' is a group of facts: a mapping", "PE101"))
-                continue
-            for sub, subvalue in value.items():
-                add(f"{key}.{sub}", subvalue, (key, sub))
-        elif key in vocab.facts:
-            add(key, value, (key,))
-        else:
-            hint = did_you_mean(key, [*SCENARIO_HEAD_KEYS, *groups, *(f for f in vocab.facts if "." not in f)])
-            problems.append(Problem(doc.file, doc.line((key,)), f"unknown key '{key}' in a scenario{hint}", "PE101"))
-    for name, spec in vocab.facts.items():
-        if spec.required and spec.source == "scenario" and name not in facts and name != "date":
-            if name not in rejected:
-                problems.append(Problem(doc.file, doc.line(()), f"missing required fact '{name}'", "PE101"))
-    if head is not None:
-        for action, _ in head.expect.items():
-            if action not in vocab.actions:
-                hint = did_you_mean(action, vocab.actions)
-                problems.append(
-                    Problem(
-                        doc.file,
-                        doc.line(("expect", action)),
-                        f"'{action}' is not an action in the vocabulary{hint}",
-                        "PE102",
-                    )
-                )
-        if "place.city" in facts and facts["place.city"] != "none" and "place.county" in facts:
-            county = {c.name: c.county for c in registry.cities}[facts["place.city"]]
-            if county != facts["place.county"]:
-                problems.append(
-                    Problem(
-                        doc.file,
-                        doc.line(("place", "city")),
-                        f"{facts['place.city']} is in {county} County, not {facts['place.county']}",
-                        "PE105",
-                    )
-                )
+    facts = stated_facts(doc, vocab, registry, head, problems)
     if problems or head is None:
         raise InputError(_dedupe(problems))
     facts["date"] = head.date

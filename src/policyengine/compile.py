@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from policyengine.checked import Rule
 from policyengine.conditions import NEGATE, AllOf, AnyOf, Condition, Not, Test, Visitor, facts_tested
 from policyengine.conditions import holds as holds  # the reference semantics, named here for the engines
-from policyengine.model import Rule
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from policyengine.checked import Expectation, Scenario, dump
 from policyengine.engine import Engine
-from policyengine.model import Expectation, Scenario
 from policyengine.pipeline import Evaluation, Rulebase, evaluate
 from policyengine.resolve import DOCTRINES, Decision
 
@@ -139,7 +139,7 @@ def evaluate_expectations(
 
 def expected_summary(expected: Expectation) -> dict[str, Any]:
     """The expectation as it was written, without empty keys (for a readable diff)."""
-    out = expected.model_dump(exclude_defaults=True)
+    out: dict[str, Any] = dump(expected, exclude_defaults=True)
     if "defeated" in out:
         out["defeated"] = [
             d["rule"] if set(d) == {"rule"} else {k: v for k, v in d.items() if v is not None} for d in out["defeated"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from policyengine.checked import Agreement, Registry, Scenario, Vocabulary
 from policyengine.compile import engine_value
-from policyengine.model import Agreement, Registry, Scenario, Vocabulary
 
 _AGREEMENTS: dict[int, tuple[Registry, dict[str, list[Agreement]]]] = {}
 _DEFAULTS: dict[int, tuple[Vocabulary, dict[str, Any]]] = {}

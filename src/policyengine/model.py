@@ -3,17 +3,31 @@
 These models check structure and types (unknown keys, wrong types, impossible dates,
 missing sources). What a name *means* (is this fact in the vocabulary? is this value
 allowed?) is the check stage's job, because it needs the vocabulary.
+
+A validated model is converted into its checked form (`to_checked`): the plain frozen
+dataclass of the same name in `checked.py`, which is what a rulebase and a scenario hold, so
+that what only reads them never imports pydantic. The checked `Rule`, `Conclusion` and
+`Scenario` are named here too, for earlier importers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, StringConstraints, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
+
+from policyengine.checked import AUTHORITIES as AUTHORITIES
+from policyengine.checked import NOT_ADDRESSED as NOT_ADDRESSED
+from policyengine.checked import RULE_ID_PATTERN as RULE_ID_PATTERN
+from policyengine.checked import TWINS, Authority, DecisionVerdict, Kind, Level, ReviewStatus, Verdict
+from policyengine.checked import Conclusion as Conclusion
+from policyengine.checked import PracticeValue as PracticeValue
+from policyengine.checked import Rule as Rule
+from policyengine.checked import Scenario as Scenario
 
 # The checked rule's `when` is a condition tree (conditions.py); named here too for callers of the model.
 from policyengine.conditions import AllOf as AllOf
@@ -22,20 +36,9 @@ from policyengine.conditions import Condition as Condition
 from policyengine.conditions import Not as Not
 from policyengine.conditions import Test as Test
 from policyengine.terms import LEVEL_RANK as LEVEL_RANK
-from policyengine.terms import Level as LevelTerm
-from policyengine.terms import Practice
-from policyengine.terms import Verdict as VerdictTerm
 
-Level = Literal["federal", "state", "county", "city"]
-Kind = Literal["law", "policy", "practice", "definition"]
-Verdict = Literal["required", "permitted", "prohibited", "contested"]
-PracticeValue = Literal["does", "does_not"]
-ReviewStatus = Literal["draft", "reviewed", "approved"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 RuleId = Annotated[str, StringConstraints(pattern=RULE_ID_PATTERN)]
-
-NOT_ADDRESSED = VerdictTerm.NOT_ADDRESSED
 
 
 class Strict(BaseModel):
@@ -72,25 +75,6 @@ class Vocabulary(Strict):
 
 
 # --------------------------------------------------------------------- rules
-
-
-Authority = Literal[
-    "constitution",
-    "statute",
-    "regulation",
-    "ordinance",
-    "published_opinion",
-    "nonprecedential_opinion",
-    "trial_court_order",
-    "attorney_general_opinion",
-    "executive_order",
-    "agency_policy",
-    "agreement",
-    "official_statement",
-    "news_report",
-    "advocacy",
-]
-AUTHORITIES: tuple[str, ...] = Authority.__args__  # type: ignore[attr-defined]
 
 
 class Source(Strict):
@@ -208,9 +192,6 @@ class Registry(Strict):
 # ----------------------------------------------------------------- scenarios
 
 
-DecisionVerdict = Literal["required", "permitted", "prohibited", "contested", "not_addressed", "conflict"]
-
-
 class DefeatExpectation(Strict):
     """A rule that must be among the defeated, optionally by which doctrine and which rule.
 
@@ -266,61 +247,17 @@ class ScenarioHead(Strict):
     notes: Text | None = None
 
 
-# ------------------------------------------------- checked rules and scenarios
+# ---------------------------------------------------------- the checked form
 
 
-@dataclass(frozen=True)
-class Conclusion:
-    """What a rule concludes about one action (law: a verdict; policy/practice: does/does_not)."""
-
-    action: str
-    value: VerdictTerm | Practice
-    protected: bool = False
-    leaning: VerdictTerm | None = None
-    question: str | None = None
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A rule that passed every check, ready to compile."""
-
-    id: str
-    title: str
-    kind: str
-    level: LevelTerm
-    jurisdiction: Jurisdiction
-    binds: tuple[str, ...]
-    in_force: InForce
-    when: Condition | None
-    conclusions: tuple[Conclusion, ...]
-    derives: tuple[str, ...]
-    overrides: tuple[str, ...]
-    sources: tuple[Source, ...]
-    review: Review
-    notes: str | None
-    file: str
-    line: int | None
-    reference: str | None = None
-    declared: dt.date | None = None
-
-    @property
-    def is_law(self) -> bool:
-        return self.kind == "law"
-
-    @property
-    def is_silence(self) -> bool:
-        """A sourced record that the law here says nothing about its actions."""
-        return self.kind == "law" and any(c.value == NOT_ADDRESSED for c in self.conclusions)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A scenario that passed every check: its head and every stated fact."""
-
-    head: ScenarioHead
-    facts: dict[str, Any]
-    file: str
-
-    @property
-    def id(self) -> str:
-        return self.head.id
+def to_checked(value: Any) -> Any:
+    """A validated model as its checked twin (`checked.py`, same name and fields), at every depth;
+    lists and dicts keep their shape, everything else is taken as it is."""
+    if isinstance(value, BaseModel):
+        twin = TWINS[type(value).__name__]
+        return twin(**{f.name: to_checked(getattr(value, f.name)) for f in dataclasses.fields(twin)})
+    if isinstance(value, list):
+        return [to_checked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_checked(v) for k, v in value.items()}
+    return value

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from policyengine.check import check_scenario
+from policyengine.checked import Scenario
 from policyengine.engine import Engine, Firing, get_engine
 from policyengine.errors import InputError
 from policyengine.facts import fact_record
 from policyengine.load import Document, load_yaml, yaml_files
-from policyengine.model import Scenario
 from policyengine.resolve import Decision
 from policyengine.rulebase import (  # the loader stage, named here for the callers of the pipeline
     REGISTRY_FILE,

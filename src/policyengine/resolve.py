@@ -21,8 +21,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
 
+from policyengine.checked import Conclusion, Rule
 from policyengine.engine import Firing
-from policyengine.model import Conclusion, Rule
 from policyengine.terms import BINDING_VERDICTS, LEVEL_RANK, Doctrine, Practice, Verdict
 
 # The doctrines by their earlier names (wording, expectations and tests use these).

@@ -25,9 +25,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from policyengine.checked import Rule
 from policyengine.errors import InputError
 from policyengine.load import Document, load_yaml
-from policyengine.model import Rule
 from policyengine.pipeline import Rulebase
 
 HASH_LENGTH = 16

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from policyengine import bundled
 from policyengine.check import check_registry, check_rule_file, check_rulebase, check_vocabulary
+from policyengine.checked import Registry, Rule, Vocabulary
 from policyengine.compile import Program, compile_rules
 from policyengine.errors import InputError, Problem
 from policyengine.load import Document, Path_, display_name, load_yaml, yaml_files
-from policyengine.model import Registry, Rule, Vocabulary
 from policyengine.resolve import Decision, resolve
 
 if TYPE_CHECKING:

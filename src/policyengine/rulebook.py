@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from policyengine.model import Rule
+from policyengine.checked import Rule
 from policyengine.pipeline import Rulebase
 from policyengine.report.blocks import Doc, Heading, Items, Para, SourceBlock
 from policyengine.wording import conclusion_words, condition_items, fact_words, in_force_words

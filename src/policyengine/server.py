@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from policyengine import __version__, names
 from policyengine.answers import county_results, scenario_result
+from policyengine.checked import dump
 from policyengine.engine import get_engine
 from policyengine.errors import EngineError, InputError, Problem
 from policyengine.load import Document
@@ -385,14 +386,14 @@ def create_app(
 
     @app.get("/vocabulary", summary="Every fact and action, with meanings, values and defaults")
     def vocabulary() -> dict[str, Any]:
-        return rulebase.vocabulary.model_dump(mode="json", exclude_none=True)
+        return dump(rulebase.vocabulary, json=True, exclude_none=True)
 
     @app.get("/counties", summary="The 87 counties (with FIPS codes) and the cities of the registry")
     def counties() -> dict[str, Any]:
         reg = rulebase.registry
         return {
-            "counties": [c.model_dump(mode="json") for c in reg.counties],
-            "cities": [c.model_dump(mode="json") for c in reg.cities],
+            "counties": [dump(c, json=True) for c in reg.counties],
+            "cities": [dump(c, json=True) for c in reg.cities],
         }
 
     def openapi() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from policyengine.model import Scenario
+from policyengine.checked import Scenario
 from policyengine.pipeline import Rulebase, load_scenarios
 
 STANDARD_DIR = Path(__file__).resolve().parent / "standard"

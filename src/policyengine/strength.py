@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from policyengine.model import Rule, Source
+from policyengine.checked import Rule, Source
 
 BINDING, PERSUASIVE, ADVISORY, REPORTED = "binding", "persuasive", "advisory", "reported_practice"
 STRENGTHS = (BINDING, PERSUASIVE, ADVISORY, REPORTED)  # strongest first

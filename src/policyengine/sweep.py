@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from policyengine.conditions import leaves
+from policyengine.checked import InForce, Rule, Scenario
+from policyengine.conditions import Condition, leaves
 from policyengine.engine import Engine, Firing, get_engine
-from policyengine.model import Condition, InForce, Rule, Scenario
 from policyengine.pipeline import Evaluation, Rulebase, evaluate
 from policyengine.report.data import decision_dict, evaluation_dict
 from policyengine.resolve import Decision

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from policyengine import bundled
+from policyengine.checked import Agreement, Rule
 from policyengine.engine import Engine, get_engine
-from policyengine.model import Agreement, Rule
 from policyengine.pipeline import Rulebase, evaluate, load_scenarios, scenario_files
 from policyengine.report.blocks import Doc, body_html, split_intro, toc_html
 from policyengine.report.html import TEMPLATES, render_page

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from policyengine.checked import Conclusion, Rule, Vocabulary
 from policyengine.conditions import AllOf, AnyOf, Condition, Not, Test, Visitor, as_test
-from policyengine.model import Conclusion, Rule, Vocabulary
 from policyengine.resolve import (
     CONFLICT_ABOVE,
     LAW_SPEAKS,

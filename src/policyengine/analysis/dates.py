@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from policyengine.analysis.codes import Finding
-from policyengine.model import Agreement, Rule
+from policyengine.checked import Agreement, Rule
 from policyengine.rulebase import Rulebase
 
 # the action whose practice each kind of agreement underlies

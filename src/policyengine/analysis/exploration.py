@@ -28,15 +28,15 @@ from typing import Any, NamedTuple, Protocol
 from policyengine import pipeline
 from policyengine.analysis.codes import Finding
 from policyengine.analysis.structure import overlap, same_place
+from policyengine.checked import Conclusion, Rule, Scenario, ScenarioHead
 from policyengine.compile import CompiledRule
 from policyengine.conditions import Test, leaves
 from policyengine.engine import Firing, ReferenceEngine
 from policyengine.facts import fact_record, registry_facts
-from policyengine.model import LEVEL_RANK, Conclusion, Rule, Scenario, ScenarioHead
 from policyengine.pipeline import Evaluation, evaluate
 from policyengine.resolve import Decision
 from policyengine.rulebase import Rulebase
-from policyengine.terms import Doctrine, Verdict
+from policyengine.terms import LEVEL_RANK, Doctrine, Verdict
 
 MAX_EVALUATIONS = 20_000  # per search; beyond it a PE505 says the answer is unknown
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from policyengine.analysis.codes import Finding
-from policyengine.model import Rule
+from policyengine.checked import Rule
 from policyengine.review import written_rules
 from policyengine.rulebase import Rulebase
 from policyengine.strength import rests_only_on_hearsay

@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, get_args
 
+from policyengine.checked import ReviewStatus
 from policyengine.cli.options import Subcommands, add_rules_option, iso_date
 from policyengine.errors import InputError
-from policyengine.model import ReviewStatus
 from policyengine.pipeline import load_rulebase
 from policyengine.review import review_rows, stamp_file
 

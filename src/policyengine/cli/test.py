@@ -8,6 +8,7 @@ listed equivalent mutant is killed or gone (unless --report-only); 2 bad input.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -15,10 +16,10 @@ from fractions import Fraction
 from typing import Any
 
 from policyengine import bundled
+from policyengine.checked import Scenario
 from policyengine.cli.options import Subcommands, add_engine_option, add_known_on_option, add_rules_option
 from policyengine.engine import get_engine
 from policyengine.errors import InputError
-from policyengine.model import Scenario
 from policyengine.pipeline import load_rulebase, load_scenarios
 from policyengine.testing.collection import (
     duplicate_ids,
@@ -49,7 +50,7 @@ def known_on(scenario: Scenario, day: dt.date) -> Scenario:
     """The scenario judged with the knowledge of `day`, unless it names its own known_on."""
     if scenario.head.known_on is not None:
         return scenario
-    return Scenario(scenario.head.model_copy(update={"known_on": day}), scenario.facts, scenario.file)
+    return Scenario(dataclasses.replace(scenario.head, known_on=day), scenario.facts, scenario.file)
 
 
 def _equivalents(args: argparse.Namespace) -> Equivalents | None:

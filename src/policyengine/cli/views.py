@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from policyengine.checked import Scenario
 from policyengine.errors import InputError, Problem
-from policyengine.model import Scenario
 from policyengine.pipeline import Rulebase, load_scenarios
 from policyengine.standard import standard_scenarios
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from policyengine.checked import Rule
 from policyengine.deadline import hold_limit_dict
-from policyengine.model import Rule
 from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.report.trace import trace_dict
 from policyengine.resolve import Decision

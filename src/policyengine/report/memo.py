@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policyengine.model import Conclusion, Rule, Test
+from policyengine.checked import Conclusion, Rule
+from policyengine.conditions import Test
 from policyengine.pipeline import Evaluation, Rulebase
 from policyengine.report.blocks import RENDER, Doc, Heading, Items, Para, SourceBlock
 from policyengine.report.trace import matched_tests

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policyengine.model import Rule
+from policyengine.checked import Rule, dump
 from policyengine.pipeline import Rulebase
 from policyengine.rulebook import section_of
 from policyengine.wording import condition_items
@@ -50,8 +50,8 @@ def rule_dict(rb: Rulebase, rule: Rule) -> dict[str, Any]:
             for c in rule.conclusions
         ],
         "conditions": _words(condition_items(rb.vocabulary, rule.when)),
-        "sources": [s.model_dump(mode="json", exclude_none=True) for s in rule.sources],
-        "review": rule.review.model_dump(mode="json", exclude_none=True),
+        "sources": [dump(s, json=True, exclude_none=True) for s in rule.sources],
+        "review": dump(rule.review, json=True, exclude_none=True),
         "file": rule.file,
         "line": rule.line,
     }

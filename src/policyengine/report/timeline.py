@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from policyengine.conditions import facts_tested
-from policyengine.model import Agreement, Condition, Rule
+from policyengine.checked import Agreement, Rule
+from policyengine.conditions import Condition, facts_tested
 from policyengine.pipeline import Rulebase
 from policyengine.sweep import Place, Sweep, rule_dates
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from policyengine.checked import Scenario
 from policyengine.engine import Engine
 from policyengine.errors import Problem
 from policyengine.expect import actual_summary, evaluate_expectations, expected_summary
-from policyengine.model import Scenario
 from policyengine.pipeline import Rulebase
 from policyengine.report import evaluation_dict
 

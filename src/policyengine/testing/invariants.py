@@ -8,8 +8,8 @@ import dataclasses
 from typing import Any
 
 from policyengine.check import facts_tested
+from policyengine.checked import Rule, Scenario
 from policyengine.engine import Engine
-from policyengine.model import Rule, Scenario
 from policyengine.pipeline import Rulebase, evaluate
 from policyengine.report import evaluation_dict
 

@@ -38,13 +38,14 @@ import yaml
 from pydantic import Field, StringConstraints
 
 from policyengine.check import validate
+from policyengine.checked import Conclusion, Rule, Scenario
 from policyengine.compile import definition_guard, normalize, scope_condition
-from policyengine.conditions import Condition, Negate, NodePath, children, holds, replace_at
+from policyengine.conditions import AllOf, Condition, Negate, NodePath, children, holds, replace_at
 from policyengine.engine import Engine, get_engine
 from policyengine.errors import InputError
 from policyengine.expect import evaluate_expectations
 from policyengine.load import Document, Path_, display_name, load_yaml
-from policyengine.model import AllOf, Conclusion, Rule, Scenario, Strict
+from policyengine.model import Strict
 from policyengine.pipeline import Evaluation, Rulebase, evaluate
 from policyengine.rulebase import Location
 from policyengine.terms import Practice, Verdict
@@ -287,13 +288,13 @@ def _date_mutants(rules: tuple[Rule, ...], i: int, locate: Callable[[Path_], Loc
     for when, years in (("earlier", -1), ("later", 1)):
         start = _year(f.start, years)
         if f.until is None or start < f.until:
-            moved = f.model_copy(update={"start": start})
+            moved = dataclasses.replace(f, start=start)
             yield make("in_force.from", when, dataclasses.replace(rule, in_force=moved), f.start, start, ("from",))
     if f.until is not None:
         for when, years in (("earlier", -1), ("later", 1)):
             until = _year(f.until, years)
             if until > f.start:
-                changed = dataclasses.replace(rule, in_force=f.model_copy(update={"until": until}))
+                changed = dataclasses.replace(rule, in_force=dataclasses.replace(f, until=until))
                 yield make("in_force.until", when, changed, f.until, until, ("until",))
     if rule.declared is not None:
         for when, years in (("earlier", -1), ("later", 1)):

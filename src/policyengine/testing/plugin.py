@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from policyengine import bundled
+from policyengine.checked import Scenario
 from policyengine.engine import get_engine
 from policyengine.errors import InputError
-from policyengine.model import Scenario
 from policyengine.pipeline import Rulebase, load_rulebase, load_scenario
 from policyengine.testing.collection import Outcome, format_failure, run_scenario
 

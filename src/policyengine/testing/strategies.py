@@ -20,7 +20,7 @@ import yaml
 from hypothesis import strategies as st
 
 from policyengine.check import allowed_values
-from policyengine.model import Scenario, ScenarioHead
+from policyengine.checked import Scenario, ScenarioHead
 from policyengine.pipeline import Rulebase
 
 FIRST_DAY = dt.date(2012, 1, 1)
