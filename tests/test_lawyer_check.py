@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import analysis
-from policyengine import rulebase as rulebase_module
+from policyengine import check as check_module
 from policyengine.analysis import CODES, exploration
 from policyengine.cli import main
 from policyengine.errors import InputError, Problem
@@ -202,7 +202,7 @@ def test_a_problem_raised_without_a_code_fails_check(tmp_path, monkeypatch):
     def uncoded(*args, **kwargs):
         raise InputError([Problem("state.yaml", 3, "something is wrong")])
 
-    monkeypatch.setattr(rulebase_module, "check_rule_file", uncoded)
+    monkeypatch.setattr(check_module, "check_rule_file", uncoded)  # read_rulebase imports it when called
     with pytest.raises(analysis.UncodedProblem):
         analysis.analyse(rules_dir(tmp_path, FIXTURES / "good"), explore=False)
 

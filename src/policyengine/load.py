@@ -212,7 +212,7 @@ def read_text(path: Path, display: str) -> str:
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # What YAML 1.1 allows in a document (PyYAML's Reader), less U+0085 (NEL), which breaks lines unseen.
-_NOT_PRINTABLE = re.compile("[^\x09\x0a\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_PRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _where(text: str, offset: int) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from policyengine.check import check_scenario
+from policyengine.accept import accept_scenario
 from policyengine.checked import Scenario
 from policyengine.engine import Engine, Firing, get_engine
 from policyengine.errors import InputError
@@ -65,11 +65,19 @@ def load_scenario(path: str | Path, rulebase: Rulebase) -> Scenario:
         doc = load_yaml(STDIN, text=sys.stdin.read(), display="<stdin>")
     else:
         doc = load_document(Path(path))
-    return check_scenario(doc, rulebase.vocabulary, rulebase.registry)
+    return scenario_from_data(doc, rulebase)
 
 
 def scenario_from_data(doc: Document, rulebase: Rulebase) -> Scenario:
-    """A scenario already parsed (e.g. JSON posted to the HTTP API), checked like a file."""
+    """A loaded scenario (a file, or JSON posted to the HTTP API), checked.
+
+    A scenario the fast acceptor can vouch for is checked without pydantic (`accept.py`); any
+    other goes through the pydantic models (`check.check_scenario`), which say what is wrong."""
+    scenario = accept_scenario(doc, rulebase.vocabulary, rulebase.registry)
+    if scenario is not None:
+        return scenario
+    from policyengine.check import check_scenario  # imports pydantic
+
     return check_scenario(doc, rulebase.vocabulary, rulebase.registry)
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policyengine import bundled
-from policyengine.check import check_registry, check_rule_file, check_rulebase, check_vocabulary
 from policyengine.checked import Registry, Rule, Vocabulary
 from policyengine.compile import Program, compile_rules
 from policyengine.errors import InputError, Problem
@@ -182,6 +181,8 @@ def read_rulebase(root: str | Path | None = None) -> Rulebase:
     VocabularyError when the vocabulary or registry is invalid; the problems of rule
     files are kept in `diagnostics`, with the rules that passed.
     """
+    from policyengine.check import check_registry, check_rule_file, check_rulebase, check_vocabulary  # pydantic
+
     root = Path(root) if root is not None else bundled.rules_dir()
     if not root.is_dir():
         raise InputError.at(str(root), None, "rules directory not found")
