@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -110,15 +111,14 @@ def test_ten_thousand_rows_one_percent_bad(ten_thousand, tmp_path):
         assert record["id"] == e["id"]
         assert any(v in e["error"] for v in ("2023-02-30", "Atlantis", "I-999", "on_vacation"))
     assert [r["id"] for r in rows] == [s["id"] for s in source if s["id"] not in bad_ids]  # input order
-    import json
-
     summary = json.loads((tmp_path / "s.json").read_text())
     assert (summary["rows"], summary["written"], summary["errors"]) == (10_000, len(rows), len(errors))
     per_action = sum(v for a in summary["counts"].values() for v in a["hold_beyond_release"].values())
     assert per_action == len(rows)
 
 
-def test_killed_and_resumed_neither_duplicates_nor_loses(ten_thousand, tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_killed_and_resumed_neither_duplicates_nor_loses(ten_thousand, tmp_path, workers):
     whole = tmp_path / "whole.csv"
     assert _batch(str(ten_thousand), "--out", str(whole), "--workers", "1", "--engine", "reference") == 0
     out = tmp_path / "out.csv"
@@ -131,7 +131,7 @@ def test_killed_and_resumed_neither_duplicates_nor_loses(ten_thousand, tmp_path)
         "--out",
         str(out),
         "--workers",
-        "1",
+        workers,
         "--engine",
         "reference",
         "--chunk-size",
@@ -150,10 +150,8 @@ def test_killed_and_resumed_neither_duplicates_nor_loses(ten_thousand, tmp_path)
     # as if the kill had come in the middle of writing a chunk: rows beyond the last chunk marked done
     with open(parts / "output.csv", "ab") as f:
         f.write(b'"r9999999","2020-01-01","torn')
-    assert (
-        _batch(str(ten_thousand), "--out", str(out), "--workers", "1", "--engine", "reference", "--chunk-size", "500")
-        == 0
-    )
+    again = ["--workers", workers, "--engine", "reference", "--chunk-size", "500"]
+    assert _batch(str(ten_thousand), "--out", str(out), *again) == 0
     assert out.read_bytes() == whole.read_bytes()
     assert (tmp_path / "out.csv.errors.csv").read_bytes() == (tmp_path / "whole.csv.errors.csv").read_bytes()
     assert not parts.exists()
@@ -172,6 +170,52 @@ def test_two_workers_write_what_one_writes_in_every_format(rulebase, tmp_path):
         assert _batch(str(source), "--out", str(one), "--workers", "1", *args) == 0
         assert _batch(str(source), "--out", str(two), "--workers", "2", *args) == 0
         assert one.read_bytes() == two.read_bytes(), ext
+
+
+def test_several_workers_evaluate_each_distinct_case_exactly_once(rulebase, tmp_path):
+    """Each case is routed to one worker: the cases all workers evaluate are the input's distinct
+    cases, none twice, however many workers there are, and the output is one worker's."""
+    source = tmp_path / "records.csv"
+    write_csv(source, rulebase, 3_000, seed=3)
+    b = Batch(rulebase, "reference")
+    distinct = set()
+    for record in _rows(source):
+        facts = b.facts_of({k: v for k, v in record.items() if k not in ("id", "time")})
+        values, where = b._base_key(facts)
+        distinct.add((values, b.keys.interval(facts["date"], *where)))
+    assert len(distinct) > 500
+    outputs, evaluated = set(), []
+    for workers in ("1", "2", "3"):
+        out, summary = tmp_path / f"out{workers}.csv", tmp_path / f"summary{workers}.json"
+        args = ["--engine", "reference", "--chunk-size", "250", "--summary", str(summary)]
+        assert _batch(str(source), "--out", str(out), "--workers", workers, *args) == 0
+        outputs.add(out.read_bytes())
+        evaluated.append(json.loads(summary.read_text())["cases"])
+    assert evaluated == [len(distinct)] * 3
+    assert len(outputs) == 1
+
+
+def test_a_case_store_bounded_to_almost_nothing_writes_the_same(rulebase, tmp_path, monkeypatch):
+    """What a batch keeps per case, per combination of facts and per engine run is bounded;
+    forgotten, a case is evaluated again, to the same answer."""
+    import policyengine.batch
+    import policyengine.cases
+
+    source = tmp_path / "records.csv"
+    write_csv(source, rulebase, 2_000, seed=9, bad=0.02)
+    args = ["--engine", "reference", "--chunk-size", "200", "--workers", "1"]
+    kept_out = tmp_path / "kept.csv"
+    assert _batch(str(source), "--out", str(kept_out), "--summary", str(tmp_path / "kept.json"), *args) == 0
+    for name, bound in [("CASES_KEPT", 3), ("ROWS_KEPT", 2), ("BASES_KEPT", 5), ("VALUES_KEPT", 4)]:
+        monkeypatch.setattr(policyengine.batch, name, bound)
+    monkeypatch.setattr(policyengine.cases, "FIRINGS_KEPT", 2)
+    out = tmp_path / "bounded.csv"
+    assert _batch(str(source), "--out", str(out), "--summary", str(tmp_path / "bounded.json"), *args) == 0
+    assert out.read_bytes() == kept_out.read_bytes()
+    assert (tmp_path / "bounded.csv.errors.csv").read_bytes() == (tmp_path / "kept.csv.errors.csv").read_bytes()
+    kept, bounded = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("kept", "bounded"))
+    assert bounded["cases"] > kept["cases"] + 300  # the bounds were reached: cases forgotten and evaluated again
+    assert {k: v for k, v in bounded.items() if k != "cases"} == {k: v for k, v in kept.items() if k != "cases"}
 
 
 def test_mapping_reads_a_foreign_table(tmp_path):
@@ -242,7 +286,6 @@ def test_text_rendering_writes_what_pyarrow_and_json_write():
     """CSV and JSON Lines rendered column by column are the bytes pyarrow's CSV writer and
     `json.dumps` of each row give, quotes, commas, line breaks, accents and nulls included."""
     import io
-    import json
 
     import pyarrow as pa
     import pyarrow.csv as pacsv

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from policyengine.cases import CaseKeys, Firings
 from policyengine.check import check_value
@@ -37,8 +38,22 @@ ID = "id"
 TIME = "time"
 HOLD_LIMIT = "federal_hold_limit"
 PROBLEM = "__problem__"  # set by a reader on a row it could not read (bad JSON, ...)
+CASES_KEPT = 1 << 18  # cases whose answer a Batch keeps (about 100 bytes each)
+ROWS_KEPT = 1 << 12  # resolutions whose output row a Batch keeps
+BASES_KEPT = 1 << 18  # combinations of stated facts whose check is kept
+VALUES_KEPT = 1 << 20  # distinct keyed facts interned (their cases are forgotten with them)
 ROW_FIELDS = ("verdict", "practice", "decided_by", "practice_by")
 TRUE_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+
+
+class Wanted(NamedTuple):
+    """A case a chunk needs the answer of: its code here, its key (keyed facts, interval) as
+    another process of the same run computes it, and one of its records (facts, as-of day)."""
+
+    code: int
+    key: tuple[tuple, int]
+    facts: dict[str, Any]
+    day: dt.date
 
 
 class RecordError(ValueError):
@@ -158,14 +173,19 @@ class Batch:
         self._firings = Firings(self.rulebase, self.keys.named)
         self._facts = _stated_facts(self.rulebase)
         self._values: dict[tuple[str, type, Any], Any] = {}
-        self._cases: dict[tuple, int] = {}
-        #: per case: the index of its output row in `out_rows`
-        self.case_out: list[int] = []
+        #: per case (`_Columnar.case_code`): the index of its output row in `out_rows`; at most
+        #: `cases_kept` are kept (then forgotten all at once: a case met again is evaluated again,
+        #: to the same answer), so the memory a batch keeps does not grow with its distinct cases
+        self._cases: dict[int, int] = {}
+        self.cases_kept = CASES_KEPT
+        #: how many cases this batch has evaluated (a case evaluated again after being forgotten counts again)
+        self.evaluated = 0
         #: distinct output rows (agency, then ROW_FIELDS per action); many cases share one
         self.out_rows: list[tuple[str, ...]] = []
         #: per output row: whether a decision in it involves a rule carrying the 48-hour reference
         self.out_needs_hold_limit: list[bool] = []
         self._out_index: dict[tuple[tuple[str, ...], bool], int] = {}
+        #: per resolution (the tuple `Rulebase.resolution` remembers): its output row; bounded
         self._rows: dict[int, tuple[tuple[Decision, ...], tuple[str, ...], bool]] = {}
         self._hold_rules = {r.id for r in self.rulebase.rules if r.reference == "hold_limit_48_hours"}
         self._columnar = _Columnar(self)
@@ -269,10 +289,11 @@ class Batch:
     # -------------------------------------------------------------------- cases
 
     def case_of(self, facts: dict[str, Any]) -> int:
-        """The index of the case `facts` belong to, evaluating it if it is new."""
+        """The output row (in `out_rows`) of the case `facts` belong to, evaluating it if it is new."""
         values, where = self._base_key(facts)
         day = self.as_of or facts["date"]
-        return self._case((values, self.keys.interval(day, *where)), facts, day)
+        code = self._columnar.case_code(values, self.keys.interval(day, *where))
+        return self._case(code, facts, day)
 
     def _base_key(self, facts: dict[str, Any]) -> tuple[tuple, tuple[Any, Any]]:
         """The keyed facts (as far as rules tell them apart) and the place that selects the change dates."""
@@ -286,11 +307,18 @@ class Batch:
         )
         return values, where
 
-    def _case(self, key: tuple, facts: dict[str, Any], day: dt.date) -> int:
-        found = self._cases.get(key)
+    def _case(self, code: int, facts: dict[str, Any], day: dt.date) -> int:
+        """The output row of case `code` (`facts` on `day` is one of its records), evaluated if not kept."""
+        found = self._cases.get(code)
         if found is None:
-            found = self._cases[key] = self._evaluate(facts, day, self._firings)
+            found = self._evaluate(facts, day, self._firings)
+            self._keep(code, found)
         return found
+
+    def _keep(self, code: int, out: int) -> None:
+        if len(self._cases) >= self.cases_kept:
+            self._cases.clear()
+        self._cases[code] = out
 
     def _evaluate(self, facts: dict[str, Any], day: dt.date, cases: Firings | None = None) -> int:
         """Evaluate one case through the pipeline (with `cases`, firings already seen are reused)."""
@@ -305,15 +333,21 @@ class Batch:
         decisions = self.rulebase.resolution(ev.firing, ev.date, ev.agency, ev.known_on)
         found = self._rows.get(id(decisions))
         if found is None:  # the tuple is kept in the value, so its id cannot be reused meanwhile
+            if len(self._rows) >= ROWS_KEPT:
+                self._rows.clear()
             found = self._rows[id(decisions)] = (decisions, *self._row_of(decisions))
-        row = (ev.agency, *found[1])
-        out = self._out_index.get((row, found[2]))
-        if out is None:  # two rows that read the same can differ in whether the 48-hour reference applies
-            out = self._out_index[(row, found[2])] = len(self.out_rows)
+        self.evaluated += 1
+        return self._out((ev.agency, *found[1]), found[2])
+
+    def _out(self, row: tuple[str, ...], needs_hold_limit: bool) -> int:
+        """The index of an output row in `out_rows` (two rows that read the same can differ in
+        whether the 48-hour reference applies)."""
+        out = self._out_index.get((row, needs_hold_limit))
+        if out is None:
+            out = self._out_index[(row, needs_hold_limit)] = len(self.out_rows)
             self.out_rows.append(row)
-            self.out_needs_hold_limit.append(found[2])
-        self.case_out.append(out)
-        return len(self.case_out) - 1
+            self.out_needs_hold_limit.append(needs_hold_limit)
+        return out
 
     def _row_of(self, decisions: tuple[Decision, ...]) -> tuple[tuple[str, ...], bool]:
         wanted = {d.action: d for d in decisions}
@@ -328,42 +362,24 @@ class Batch:
 
     @property
     def case_count(self) -> int:
-        return len(self.case_out)
+        """How many cases this batch has evaluated (`evaluated`)."""
+        return self.evaluated
 
     # ------------------------------------------- cases shared between workers
 
-    @property
-    def known_case_count(self) -> int:
-        """How many case keys this batch knows (evaluated here or learnt from another worker)."""
-        return len(self._cases)
+    def answer(self, values: tuple, interval: int, facts: dict[str, Any], day: dt.date) -> tuple[tuple[str, ...], bool]:
+        """The output row of a case another worker of the same run asked for (it routes the case
+        here: `owner`), and whether the 48-hour reference applies; evaluated here at most once."""
+        out = self._case(self._columnar.case_code(values, interval), facts, day)
+        return self.out_rows[out], self.out_needs_hold_limit[out]
 
-    def cases_since(self, start: int) -> list[tuple[tuple, tuple[str, ...], bool]]:
-        """The cases known after the first `start`: (key, output row, whether the 48-hour
-        reference applies), for another worker of the same run to `learn_cases`."""
-        from itertools import islice
+    def learn(self, values: tuple, interval: int, row: tuple[str, ...], needs_hold_limit: bool) -> int:
+        """Keep the answer another worker of the same run gave for a case; its output row here."""
+        out = self._out(row, needs_hold_limit)
+        self._keep(self._columnar.case_code(values, interval), out)
+        return out
 
-        out = self.out_rows
-        return [
-            (key, out[self.case_out[c]], self.out_needs_hold_limit[self.case_out[c]])
-            for key, c in islice(self._cases.items(), start, None)
-        ]
-
-    def learn_cases(self, cases: list[tuple[tuple, tuple[str, ...], bool]]) -> None:
-        """Take the answers of cases another worker of the same run (same rules, engine, options)
-        evaluated, so that this one does not evaluate them again."""
-        for key, row, needs in cases:
-            if key in self._cases:
-                continue
-            out = self._out_index.get((row, needs))
-            if out is None:
-                out = self._out_index[(row, needs)] = len(self.out_rows)
-                self.out_rows.append(row)
-                self.out_needs_hold_limit.append(needs)
-            self.case_out.append(out)
-            self._cases[key] = len(self.case_out) - 1
-
-    def row(self, case: int, record_id: Any, day: dt.date, time: str | None, county: str) -> dict[str, Any]:
-        out_row = self.case_out[case]
+    def row(self, out_row: int, record_id: Any, day: dt.date, time: str | None, county: str) -> dict[str, Any]:
         values = self.out_rows[out_row]
         out: dict[str, Any] = {ID: record_id, "date": day.isoformat(), "county": county, "agency": values[0]}
         i = 1
@@ -423,9 +439,7 @@ class Batch:
         """An Arrow table of records to a Chunk of output and errors (column by column); with
         `dictionary`, the output's columns of few distinct values are dictionary-encoded (the
         writers write them as text, and they take a fraction of the memory)."""
-        columns = {name: _Column.of_arrow(table.column(name)) for name in table.column_names if name != PROBLEM}
-        problems = table.column(PROBLEM).to_pylist() if PROBLEM in table.column_names else None
-        return self._columnar.evaluate(columns, table.num_rows, first_row, problems, dictionary)
+        return self._columnar.evaluate(*self._chunk(table, first_row), dictionary)
 
     def evaluate_columns(self, data: dict[str, list[Any]], first_row: int = 1, dictionary: bool = False) -> Chunk:
         """Columns of records (name -> values) to a Chunk (`dictionary`: as `evaluate_arrow`).
@@ -433,10 +447,29 @@ class Batch:
         A `PROBLEM` column, where a reader found a row it could not read at all, makes that
         row an error with its message.
         """
-        columns = {name: _Column.of_list(values) for name, values in data.items() if name != PROBLEM}
-        problems = data.get(PROBLEM)
-        n = len(next(iter(data.values()))) if data else 0
-        return self._columnar.evaluate(columns, n, first_row, problems, dictionary)
+        return self._columnar.evaluate(*self._chunk(data, first_row), dictionary)
+
+    def chunk_steps(
+        self, data: pa.Table | dict[str, list[Any]], first_row: int = 1, dictionary: bool = False
+    ) -> Generator[list[Wanted], list[int], Chunk]:
+        """An Arrow table or columns of records, evaluated in two steps (`_Columnar.steps`): a
+        worker of a run with several asks the others for the cases routed to them (`owner`)."""
+        return self._columnar.steps(*self._chunk(data, first_row), dictionary)
+
+    def _chunk(self, data: Any, first_row: int) -> tuple[dict[str, _Column], int, int, list[Any] | None]:
+        if isinstance(data, dict):
+            columns = {name: _Column.of_list(values) for name, values in data.items() if name != PROBLEM}
+            n = len(next(iter(data.values()))) if data else 0
+            return columns, n, first_row, data.get(PROBLEM)
+        columns = {name: _Column.of_arrow(data.column(name)) for name in data.column_names if name != PROBLEM}
+        problems = data.column(PROBLEM).to_pylist() if PROBLEM in data.column_names else None
+        return columns, data.num_rows, first_row, problems
+
+
+def owner(key: tuple[tuple, int], workers: int) -> int:
+    """Which of `workers` processes evaluates a case: by a stable hash of its keyed facts (not of
+    its interval, so that the cases one engine run can answer, `cases.Firings`, stay together)."""
+    return zlib.crc32(repr(key[0]).encode()) % workers
 
 
 class _Column:
@@ -520,7 +553,9 @@ class _Columnar:
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
         self.codes: dict[str, dict[Any, int]] = {}  # per fact: (type, value) -> code, across chunks
-        self.bases: dict[tuple, tuple[int, int, int] | str] = {}  # (facts, codes) -> (values, where, county) or why
+        #: per set of columns, per combination of their codes (as bytes): the base, packed in one
+        #: int (`_pack`), or why the combination is bad
+        self.bases: dict[tuple[str, ...], dict[bytes, int | str]] = {}
         self.values: list[tuple] = []  # keyed facts, interned
         self.values_index: dict[tuple, int] = {}
         self.wheres: list[Any] = []  # per place: its change dates as day ordinals
@@ -530,6 +565,24 @@ class _Columnar:
         self.dates: dict[Any, tuple[dt.date, dt.date, str, int] | str] = {}  # raw -> (value, used, ISO, ordinal)
         self.times: dict[Any, str | RecordError | None] = {}  # raw -> HH:MM, the problem, or None (no time)
         self.holds = _HoldLimits()
+
+    @cached_property
+    def span(self) -> int:
+        """More than any place's number of intervals between change dates."""
+        return self.batch.keys.most_intervals + 1
+
+    def case_code(self, values: tuple, interval: int) -> int:
+        """A case as one int: its keyed facts (interned) and the interval of its date."""
+        return self._intern(self.values_index, self.values, values) * self.span + interval
+
+    def forget_if_large(self) -> None:
+        """Forget the interned keyed facts, with the bases and cases that refer to them, when
+        there are more than VALUES_KEPT (called only between chunks: nothing then holds them)."""
+        if len(self.values) > VALUES_KEPT:
+            self.values.clear()
+            self.values_index.clear()
+            self.bases.clear()
+            self.batch._cases.clear()
 
     def _intern(self, index: dict, items: list, value: Any) -> int:
         found = index.get(value)
@@ -554,8 +607,9 @@ class _Columnar:
 
     # ----------------------------------------------------------------- bases
 
-    def _base(self, key: tuple, pairs: list[tuple[str, Any]]) -> tuple[int, int, int] | str:
-        found = self.bases.get(key)
+    def _base(self, table: dict[bytes, int | str], key: bytes, pairs: list[tuple[str, Any]]) -> int | str:
+        """The base of one combination of stated facts (`pairs`), packed: keyed facts, place, county."""
+        found = table.get(key)
         if found is None:
             batch = self.batch
             try:
@@ -571,14 +625,11 @@ class _Columnar:
                     w = self.wheres_index[where] = len(self.wheres)
                     bounds = [dt.date.fromisoformat(d).toordinal() for d in batch.keys.bounds(*where)]
                     self.wheres.append(np.asarray(bounds, dtype=np.int64))
-                found = (
-                    self._intern(self.values_index, self.values, values),
-                    w,
-                    self._intern(self.counties_index, self.counties, facts["place.county"]),
-                )
-            if len(self.bases) > 1_000_000:  # a bound on memory: forget, and check again when seen
-                self.bases.clear()
-            self.bases[key] = found
+                county = self._intern(self.counties_index, self.counties, facts["place.county"])
+                found = (self._intern(self.values_index, self.values, values) << 40) | (w << 20) | county
+            if len(table) >= BASES_KEPT:  # a bound on memory: forget, and check again when seen
+                table.clear()
+            table[key] = found
         return found
 
     def _date(self, raw: Any) -> tuple[dt.date, dt.date, str, int] | str:
@@ -632,6 +683,22 @@ class _Columnar:
     def evaluate(
         self, columns: dict[str, _Column], n: int, first_row: int, problems: list[Any] | None, dictionary: bool
     ) -> Chunk:
+        """A chunk evaluated here, its new cases included."""
+        steps = self.steps(columns, n, first_row, problems, dictionary)
+        wanted = next(steps)
+        try:
+            steps.send([self.batch._case(code, facts, day) for code, _, facts, day in wanted])
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        raise AssertionError("a chunk's steps end after the new cases")
+
+    def steps(
+        self, columns: dict[str, _Column], n: int, first_row: int, problems: list[Any] | None, dictionary: bool
+    ) -> Generator[list[Wanted], list[int], Chunk]:
+        """A chunk in two steps: first it yields the cases of its rows that are not kept (as
+        `Wanted`, in the order of their first rows) and is sent each one's output row (in
+        `Batch.out_rows`), however it was found (evaluated here, or answered by the worker the
+        case is routed to); then it returns the Chunk."""
         import numpy as np
         import pyarrow as pa
 
@@ -672,26 +739,32 @@ class _Columnar:
         for k, (t, (codes, distinct)) in enumerate(zip(other_targets, encoded, strict=True)):
             lookup = np.asarray([self._code(t, v) for v in distinct], dtype=np.int64)
             global_codes[:, k] = lookup[codes[first]]
-        b_values = np.zeros(m, dtype=np.int64)
-        b_where = np.zeros(m, dtype=np.int64)
-        b_county = np.zeros(m, dtype=np.int64)
+        packed = np.zeros(m, dtype=np.int64)
         b_why = np.full(m, -1, dtype=np.int64)
-        bases = self.bases
+        self.forget_if_large()
+        table = self.bases.setdefault(other_targets, {})
+        keys: list[bytes]
+        if others:  # each combination's codes as one bytes object: a compact key
+            rows_as_bytes = np.ascontiguousarray(global_codes).view(np.dtype((np.void, 8 * len(others))))
+            keys = rows_as_bytes.ravel().tolist()  # type: ignore[assignment]  # numpy: a void item is bytes
+        else:
+            keys = [b""] * m
         local_codes = np.stack([codes[first] for codes, _ in encoded], axis=1).tolist() if others else [[]] * m
 
         def stated(j: int) -> list[tuple[str, Any]]:
             """The stated facts (other than the date) of combination `j`, as read."""
             return [(t, e[1][c]) for t, e, c in zip(other_targets, encoded, local_codes[j], strict=True)]
 
-        for j, combination in enumerate(map(tuple, global_codes.tolist())):
-            base = bases.get((other_targets, combination))
+        for j, key in enumerate(keys):
+            base = table.get(key)
             if base is None:
-                base = self._base((other_targets, combination), stated(j))
+                base = self._base(table, key, stated(j))
             if isinstance(base, str):
                 b_why[j] = len(messages)
                 messages.append(base)
             else:
-                b_values[j], b_where[j], b_county[j] = base
+                packed[j] = base
+        b_values, b_where, b_county = packed >> 40, (packed >> 20) & 0xFFFFF, packed & 0xFFFFF
 
         # dates: each distinct date checked once
         if date_col is not None:
@@ -730,28 +803,32 @@ class _Columnar:
         for w in np.unique(where_of).tolist():
             at = where_of == w
             interval[at] = np.searchsorted(self.wheres[w], day_of[at], side="right")
-        span = batch.keys.most_intervals + 1
+        span = self.span
         case_code = values_of * span + interval
         distinct_cases, case_first, case_inverse = np.unique(case_code, return_index=True, return_inverse=True)
         case_inverse = case_inverse.reshape(-1)
-        case_index = np.zeros(len(distinct_cases), dtype=np.int64)
+        case_out = np.zeros(len(distinct_cases), dtype=np.int64)  # each distinct case's output row
         new: list[tuple[int, int]] = []
+        kept = batch._cases
         for j, code in enumerate(distinct_cases.tolist()):
-            case = batch._cases.get((self.values[code // span], code % span))
-            if case is None:
+            out = kept.get(code)
+            if out is None:
                 new.append((int(case_first[j]), j))
             else:
-                case_index[j] = case
-        for at, j in sorted(new):  # new cases evaluated in the order their first records come
+                case_out[j] = out
+        wanted: list[Wanted] = []
+        for at, j in sorted(new):  # the new cases in the order their first records come
             r = int(rows[at])
             code = int(distinct_cases[j])
             facts_read = batch._checked(stated(int(inverse[r])), later=("date",))
             day = d_found[int(d_codes[r])]
             assert not isinstance(day, str)  # a good row's date was read
             case_key = (self.values[code // span], code % span)
-            case_index[j] = batch._case(case_key, {**facts_read, "date": day[0]}, day[1])
-        case_out = np.asarray(batch.case_out, dtype=np.int64)
-        out_of = case_out[case_index[case_inverse]] if len(rows) else np.zeros(0, dtype=np.int64)
+            wanted.append(Wanted(code, case_key, {**facts_read, "date": day[0]}, day[1]))
+        found = yield wanted  # from here on, no code of this chunk refers to `values`: they may be forgotten
+        for (_, j), out in zip(sorted(new), found, strict=True):
+            case_out[j] = out
+        out_of = case_out[case_inverse] if len(rows) else np.zeros(0, dtype=np.int64)
 
         # the 48-hour reference, where a decision involves it and the record has a time
         limits = None

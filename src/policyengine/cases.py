@@ -24,6 +24,7 @@ from policyengine.resolve import Decision
 from policyengine.sweep import equality_values
 
 ALWAYS_KEYED = ("agency", "place.county", "place.city")
+FIRINGS_KEPT = 1 << 16  # engine runs a `Firings` remembers
 
 
 def change_dates(rulebase: Rulebase, county: str | None = None, city: str | None = None) -> list[dt.date]:
@@ -95,7 +96,8 @@ class Firings:
     fact, where `CaseKeys.named` lists values, only for equality. So two records that agree on
     every other tested fact (registry facts included), whose dates fall in one interval between
     those dates, and that differ at most in a county or city no rule names, fire the same rules
-    (the firing kept is the first one's: its `facts` are that record's). Their decisions can still differ (which
+    (what is kept of the first one's firing is only which rules fired: a later record's
+    `Evaluation.firing` carries no facts or derivations). Their decisions can still differ (which
     fired rules are in force depends on the day): they are resolved for each record, by
     `Rulebase.resolve`, which remembers resolutions by exactly what they depend on.
     """
@@ -112,6 +114,7 @@ class Firings:
         #: the facts the engine tests (other than the date), in vocabulary order
         self.tested = tuple(name for name in rulebase.vocabulary.facts if name in tested and name != "date")
         self.memo: dict[tuple[Any, ...], Firing] = {}
+        self._fired: dict[tuple[str, ...], Firing] = {}
 
     def get(
         self,
@@ -126,6 +129,18 @@ class Firings:
         firing = self.memo.get(key)
         if firing is None:
             firing, decisions = run()
-            self.memo[key] = firing
+            if len(self.memo) >= FIRINGS_KEPT:  # a bound on memory: forget, and run the engine again when met
+                self.memo.clear()
+            self.memo[key] = self._bare(firing)
             return firing, decisions
         return firing, self.rulebase.resolve(firing, day, record["agency"], known)
+
+    def _bare(self, firing: Firing) -> Firing:
+        """What is remembered of a firing: the rules that fired (all `Rulebase.resolve` reads),
+        one object per set of fired rules, without the record's facts and derivations."""
+        bare = self._fired.get(firing.fired)
+        if bare is None:
+            if len(self._fired) >= FIRINGS_KEPT:
+                self._fired.clear()
+            bare = self._fired[firing.fired] = Firing(firing.engine, firing.fired, {}, {})
+        return bare

@@ -6,8 +6,8 @@ flushed to disk, and the chunk is then marked done (atomically: written, then re
 output's length after it; an interrupted run started again with the same command cuts the file
 back to the last chunk marked done and skips the chunks done, so no row is written twice or
 lost. At the end the file is renamed to OUTPUT (Parquet parts are joined into it) and the work
-directory is removed. `--workers N` evaluates chunks in N processes that share the cases they
-evaluate; the output is the same as with one.
+directory is removed. `--workers N` evaluates chunks in N processes, each distinct case in the
+one process it is routed to (`batch.owner`); the output is the same as with one.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from policyengine.errors import InputError
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 MANIFEST = "manifest.json"
-CASES = "cases.bin"  # cases evaluated by one worker, for the others (more than one worker)
 
 
 def _date(text: str) -> dt.date:
@@ -372,7 +371,6 @@ class Worker:
     """Evaluates chunks; one per process (the rulebase loaded and compiled once)."""
 
     batch: Any = None
-    cases_seen = 0  # bytes of the shared cases file already read (more than one worker)
     fragments: dict[str, list[bytes]] = {}  # per format: each output row's decision columns, rendered
 
     @classmethod
@@ -403,7 +401,6 @@ class Worker:
         mapping = load_mapping(args.mapping, rulebase) if args.mapping else None
         actions = [a.strip() for a in args.actions.split(",")] if args.actions else None
         cls.batch = Batch(rulebase, args.engine, actions, args.as_of, mapping, known_on=args.known_on)
-        cls.cases_seen = 0
         cls.fragments = {}
 
     @classmethod
@@ -416,48 +413,186 @@ class Worker:
             if isinstance(data, dict)
             else batch.evaluate_arrow(data, first_row, dictionary=True)
         )
-        done = {
+        return result, {**cls.record(number, result), "cases": batch.case_count - before}
+
+    @staticmethod
+    def record(number: int, result: Any) -> dict[str, Any]:
+        """What the chunk's done file keeps: rows, written, errors, summary counts."""
+        return {
             "chunk": number,
             "rows": result.rows,
             "written": result.table.num_rows,
             "errors": [[r, None if i is None else str(i), m] for r, i, m in result.errors],
             "counts": [[*k, v] for k, v in sorted(result.counts.items())],
-            "cases": batch.case_count - before,
         }
-        return result, done
 
 
-def _init_worker(args: argparse.Namespace) -> None:
-    Worker.setup(args)
+def _worker(index: int, workers: int, args: argparse.Namespace, inbox: Any, outbox: Any, lifeline: Any) -> None:
+    """One of `workers` processes: evaluates the chunks it is given, each distinct case routed
+    to one process by `batch.owner` (so each is evaluated once in the whole run).
+
+    Its inbox holds, in order: ("chunk", number, first_row, data, parts, fmt): evaluate the
+    cases of the chunk this process owns, and ask the parent for the others ("need");
+    ("ask", number, cases): evaluate cases another process's chunk needs ("answer");
+    ("answers", number, answers, evaluated): the answers a chunk waited for; finish it, write
+    its part file ("done"); None: stop. Nothing here waits for another process. It stops too
+    when the parent is gone (`lifeline` reads the end of a pipe only the parent writes to)."""
+    import queue
+
+    def messages() -> Iterator[Any]:
+        while True:
+            try:
+                message = inbox.get(timeout=2.0)
+            except queue.Empty:
+                if lifeline.poll():  # the parent's end is closed: it was killed
+                    return
+                continue
+            if message is None:
+                return
+            yield message
+
+    try:
+        from policyengine.batch import owner
+
+        Worker.setup(args)
+        batch = Worker.batch
+        waiting: dict[int, tuple[Any, list[Any], list[Any], int, str, str]] = {}
+        for message in messages():
+            kind, number = message[0], message[1]
+            if kind == "chunk":
+                _, _, first_row, data, parts, fmt = message
+                before = batch.evaluated
+                steps = batch.chunk_steps(data, first_row, dictionary=True)
+                wanted = next(steps)
+                found: list[Any] = [None] * len(wanted)
+                asked: dict[int, list[Any]] = {}
+                for i, w in enumerate(wanted):
+                    k = owner(w.key, workers)
+                    if k == index:
+                        found[i] = batch._case(w.code, w.facts, w.day)
+                    else:
+                        asked.setdefault(k, []).append((i, w.key, w.facts, w.day))
+                own = batch.evaluated - before
+                if asked:
+                    waiting[number] = (steps, wanted, found, own, parts, fmt)
+                    outbox.put(("need", number, asked))
+                else:
+                    outbox.put(("done", number, _finish(number, steps, found, own, parts, fmt)))
+            elif kind == "ask":
+                before = batch.evaluated
+                answers = [(i, *batch.answer(*key, facts, day)) for i, key, facts, day in message[2]]
+                outbox.put(("answer", number, answers, batch.evaluated - before))
+            else:  # "answers"
+                steps, wanted, found, own, parts, fmt = waiting.pop(number)
+                for i, row, needs in message[2]:
+                    found[i] = batch.learn(*wanted[i].key, row, needs)
+                outbox.put(("done", number, _finish(number, steps, found, own + message[3], parts, fmt)))
+    except BaseException:  # the parent raises it: a worker never dies silently
+        import traceback
+
+        outbox.put(("error", -1, traceback.format_exc()))
 
 
-def _chunk_task(number: int, first_row: int, data: Any, parts: str, fmt: str) -> tuple[dict[str, Any], bytes]:
-    """In a worker process: learn the cases other workers evaluated, evaluate one chunk, write
-    its output to a part file; return its record and the cases it evaluated (pickled)."""
-    import pickle
-
-    folder = Path(parts)
-    shared = folder / CASES
-    if shared.exists():
-        with open(shared, "rb") as f:
-            f.seek(Worker.cases_seen)
-            while True:
-                size = f.read(8)
-                if len(size) < 8:
-                    break
-                blob = f.read(int.from_bytes(size, "little"))
-                if len(blob) < int.from_bytes(size, "little"):
-                    break
-                Worker.batch.learn_cases(pickle.loads(blob))
-                Worker.cases_seen = f.tell()
-    start = Worker.batch.known_case_count
-    result, done = Worker.evaluate(number, first_row, data)
-    part = folder / f"{number:06d}.part.{fmt}"
+def _finish(number: int, steps: Any, found: list[int], evaluated: int, parts: str, fmt: str) -> dict[str, Any]:
+    """The rest of a chunk once every case's answer is found: its output to a part file; its record."""
+    try:
+        steps.send(found)
+    except StopIteration as done:
+        result = done.value
+    else:
+        raise AssertionError("a chunk's steps end after its cases are found")
+    part = Path(parts) / f"{number:06d}.part.{fmt}"
     tmp = part.with_name(part.name + ".tmp")
     with open(tmp, "wb") as f:
         Worker.write(result.table, result.outs, fmt, f)
     os.replace(tmp, part)
-    return done, pickle.dumps(Worker.batch.cases_since(start), protocol=pickle.HIGHEST_PROTOCOL)
+    return {**Worker.record(number, result), "cases": evaluated}
+
+
+class _Workers:
+    """`--workers N` processes (from a `forkserver`), each with its own inbox; the parent hands
+    out chunks (to the process with the fewest in hand), passes each chunk's requests for cases
+    to the processes they are routed to and the answers back, and collects finished chunks."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        import multiprocessing as mp
+
+        # forkserver: workers start from a fresh single-threaded process (never a fork of this
+        # one, whose Arrow and durable_rules threads a fork would copy in an unknown state). It
+        # imports the pipeline's modules once (they start no thread: numpy, Arrow and the
+        # durable_rules host are imported or built in each worker), so each worker does not.
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        n = args.workers
+        self.outbox = ctx.Queue()
+        self.inboxes = [ctx.Queue() for _ in range(n)]
+        lifeline, self.lifeline = ctx.Pipe(duplex=False)  # kept open here until the end
+        self.processes = [
+            ctx.Process(target=_worker, args=(i, n, args, self.inboxes[i], self.outbox, lifeline), daemon=True)
+            for i in range(n)
+        ]
+        for process in self.processes:
+            process.start()
+        self.in_hand = [0] * n
+        self.worker_of: dict[int, int] = {}
+        self.answers: dict[int, tuple[int, list[Any], int]] = {}  # chunk -> (owners yet to answer, answers, evaluated)
+        self.finished: dict[int, dict[str, Any]] = {}
+
+    @property
+    def busy(self) -> int:
+        return sum(self.in_hand)
+
+    def submit(self, number: int, first_row: int, data: Any, parts: Path, fmt: str) -> None:
+        k = min(range(len(self.in_hand)), key=self.in_hand.__getitem__)
+        self.in_hand[k] += 1
+        self.worker_of[number] = k
+        self.inboxes[k].put(("chunk", number, first_row, data, str(parts), fmt))
+
+    def receive(self) -> None:
+        """Handle one message from a worker (waiting for it; a worker that died is an error)."""
+        import queue
+
+        while True:
+            try:
+                kind, number, *rest = self.outbox.get(timeout=1.0)
+                break
+            except queue.Empty:
+                if not all(p.is_alive() for p in self.processes):
+                    raise RuntimeError("a batch worker process died") from None
+        if kind == "error":
+            raise RuntimeError(f"a batch worker failed:\n{rest[0]}")
+        if kind == "need":
+            asked: dict[int, list[Any]] = rest[0]
+            self.answers[number] = (len(asked), [], 0)
+            for k, cases in asked.items():
+                self.inboxes[k].put(("ask", number, cases))
+        elif kind == "answer":
+            left, answers, evaluated = self.answers[number]
+            answers += rest[0]
+            if left > 1:
+                self.answers[number] = (left - 1, answers, evaluated + rest[1])
+            else:
+                del self.answers[number]
+                self.inboxes[self.worker_of[number]].put(("answers", number, answers, evaluated + rest[1]))
+        else:  # "done"
+            self.finished[number] = rest[0]
+            self.in_hand[self.worker_of.pop(number)] -= 1
+
+    def close(self, clean: bool) -> None:
+        for inbox in self.inboxes:
+            if clean:
+                inbox.put(None)
+            else:
+                inbox.cancel_join_thread()
+        for process in self.processes:
+            process.join(timeout=10 if clean else 0)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        self.lifeline.close()
+
+
+PRELOAD = ["policyengine.cli.batch", "policyengine.batch", "policyengine.cases", "policyengine.pipeline"]
 
 
 # ----------------------------------------------------------------------- run
@@ -587,7 +722,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         _atomic_write(found, json.dumps(manifest, indent=2).encode())
     Worker.setup(args)  # checks rules, mapping and actions before any work (and serves --workers 1)
-    (parts / CASES).unlink(missing_ok=True)  # what other workers evaluated: of this run only
     # the chunks an interrupted run finished, in order (a later one without an earlier one is redone)
     resumed = 0
     while (parts / f"{resumed:06d}.done.json").exists():
@@ -611,17 +745,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     progress = _progress(source, in_fmt)
     first_row, number = 1, 0
-    pool = None
-    pending: dict[int, Any] = {}
-    finished: dict[int, Any] = {}
-    try:
-        if args.workers > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
+    pool = _Workers(args) if args.workers > 1 else None
+    clean = False
+    written = resumed  # the next chunk to finish, in input order
 
-            # forkserver: workers start from a fresh single-threaded process (never a fork of this
-            # one, whose Arrow and durable_rules threads a fork would copy in an unknown state)
-            pool = ProcessPoolExecutor(args.workers, mp.get_context("forkserver"), _init_worker, (args,))
+    def finish_ready(wait_for: int) -> None:
+        """Finish the chunks the workers are done with, in input order; wait while more than
+        `wait_for` are in their hands."""
+        nonlocal written
+        assert pool is not None
+        while True:
+            while written in pool.finished:
+                finish_chunk(written, pool.finished.pop(written), part=parts / f"{written:06d}.part.{out_fmt}")
+                written += 1
+            if pool.busy <= wait_for:
+                return
+            pool.receive()
+
+    try:
         for data in read_chunks(source, in_fmt, args.chunk_size):
             rows = _row_count(data)
             Worker.batch.check_columns(list(data) if isinstance(data, dict) else data.column_names, args.input)
@@ -634,17 +775,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     result, done = Worker.evaluate(number, first_row, data)
                     finish_chunk(number, done, result=result)
                 else:
-                    pending[number] = pool.submit(_chunk_task, number, first_row, data, str(parts), out_fmt)
-                    _collect(pending, finished, parts, out_fmt, finish_chunk, len(pending) >= 2 * args.workers)
+                    pool.submit(number, first_row, data, parts, out_fmt)
+                    finish_ready(2 * args.workers - 1)
             progress.update(rows)
             first_row += rows
             number += 1
-        while pending:
-            _collect(pending, finished, parts, out_fmt, finish_chunk, True)
+        if pool is not None:
+            finish_ready(0)
+        clean = True
     finally:
         progress.close()
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.close(clean)
     output.finish(out, number)
     _write_errors(errors_path, errors)
     summary = summary_dict(
@@ -652,32 +794,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     shutil.rmtree(parts)
     return summary
-
-
-def _collect(
-    pending: dict[int, Any], finished: dict[int, Any], parts: Path, fmt: str, finish_chunk: Any, wait: bool
-) -> None:
-    """Share the cases any finished worker evaluated with the others at once; finish the chunks
-    whose workers are done in input order (waiting for the first if `wait`)."""
-
-    def take(k: int) -> None:
-        done, cases = pending[k].result()
-        finished[k] = done
-        if cases:
-            with open(parts / CASES, "ab") as f:
-                f.write(len(cases).to_bytes(8, "little") + cases)
-
-    for k in [k for k, future in pending.items() if k not in finished and future.done()]:
-        take(k)
-    while pending:
-        k = min(pending)
-        if k not in finished:
-            if not wait:
-                return
-            take(k)
-            wait = False
-        del pending[k]
-        finish_chunk(k, finished.pop(k), part=parts / f"{k:06d}.part.{fmt}")
 
 
 def _row_count(data: Any) -> int:
