@@ -312,7 +312,7 @@ def test_a_warm_run_of_a_bundled_scenario_imports_no_pydantic(tmp_path, scenario
     path = bundled.scenarios_dir() / scenario
     code = (
         "import sys\n"
-        "from mn_ice_policyengine import main\n"
+        "from policyengine.cli import main  # the entry point's own exit would end the process first\n"
         f"sys.argv = ['policyengine', 'run', {str(path)!r}]\n"
         "status = main()\n"
         "print('pydantic' in sys.modules, 'pydantic_core' in sys.modules, status, file=sys.stderr)\n"

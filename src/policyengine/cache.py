@@ -21,12 +21,11 @@ import io
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-FORMAT = 3  # bump when the pickled shape changes (3: checked dataclasses, no pydantic objects)
+FORMAT = 4  # bump when the pickled shape changes (3: no pydantic objects; 4: documents packed apart)
 _SAFE_MODULES = ("policyengine.",)
 _SAFE_GLOBALS = {
     ("builtins", name)
@@ -51,10 +50,21 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a rulebase cache")
 
 
+_LINUX = sys.platform.startswith("linux")
+
+
+def safe_loads(data: bytes) -> Any:
+    """Unpickle what this module stored (or a part of it packed apart), allowing only its types."""
+    return _SafeUnpickler(io.BytesIO(data)).load()
+
+
 def cache_dir() -> Path:
     override = os.environ.get("POLICYENGINE_CACHE_DIR")
     if override:
         return Path(override)
+    if _LINUX:  # the XDG base directory rule, as platformdirs applies it there, without importing it
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache")) / "policyengine"
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("policyengine"))
@@ -90,6 +100,8 @@ def load(key: str) -> Any | None:
 
 def store(key: str, obj: Any) -> None:
     """Store atomically (written beside, then renamed); a cache that cannot be written is skipped."""
+    import tempfile  # only when storing (it imports random)
+
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -49,14 +49,63 @@ RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 NOT_ADDRESSED = VerdictTerm.NOT_ADDRESSED
 
-# Every twin (`@dataclass(frozen=True, kw_only=True)`) is keyword-only, as a pydantic model is, and frozen.
+
+class _Twin:
+    """What every twin shares: a keyword-only constructor, immutability, and equality, hashing
+    and repr by its fields, as a frozen dataclass generates them.
+
+    The twins are dataclasses (`dataclasses.fields`, `replace` and `asdict` work) whose methods
+    are written here once instead of generated per class: generating a frozen dataclass's methods
+    costs about a millisecond a class at import, which every `run` would pay (docs/architecture.md).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, **values: Any) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            if f.name in values:
+                value = values.pop(f.name)
+            elif f.default is not dataclasses.MISSING:
+                value = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                value = f.default_factory()
+            else:
+                raise TypeError(f"{type(self).__name__}() missing required keyword argument '{f.name}'")
+            object.__setattr__(self, f.name, value)
+        if values:
+            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument '{next(iter(values))}'")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        return f"{type(self).__qualname__}({shown})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field '{name}'")
+
+
+# Every twin is `@dataclass(kw_only=True, init=False, repr=False, eq=False)` over `_Twin`: keyword-only
+# as a pydantic model is, frozen, compared and shown by its fields.
 
 
 # ---------------------------------------------------------------- vocabulary
 
 
-@dataclass(frozen=True, kw_only=True)
-class FactSpec:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class FactSpec(_Twin):
     """One fact a scenario states or a rule tests."""
 
     type: FactType
@@ -68,16 +117,18 @@ class FactSpec:
     source: FactOrigin = "scenario"
 
 
-@dataclass(frozen=True, kw_only=True)
-class ActionSpec:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class ActionSpec(_Twin):
     """One cooperation action the engine decides for every scenario."""
 
     meaning: str
     question: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class Vocabulary:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class Vocabulary(_Twin):
+    """The facts a scenario states or a rule tests, and the actions decided."""
+
     facts: dict[str, FactSpec]
     actions: dict[str, ActionSpec]
 
@@ -85,8 +136,8 @@ class Vocabulary:
 # --------------------------------------------------------------------- rules
 
 
-@dataclass(frozen=True, kw_only=True)
-class Source:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class Source(_Twin):
     """Where the law or practice is written down, and what kind of authority that is."""
 
     cite: str
@@ -99,8 +150,8 @@ class Source:
     confidence: Literal["H", "M", "L"] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Review:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class Review(_Twin):
     """Review status; `hash` is the rule's content hash at approval (see review.py)."""
 
     status: ReviewStatus
@@ -110,8 +161,8 @@ class Review:
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class InForce:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class InForce(_Twin):
     """First day in force (`from` in a file) and first day no longer in force (`until`, exclusive)."""
 
     start: dt.date
@@ -122,8 +173,8 @@ class InForce:
         return self.start <= day and (self.until is None or day < self.until)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Jurisdiction:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class Jurisdiction(_Twin):
     """Who made the rules in a file, and where they bind."""
 
     level: Level
@@ -141,20 +192,24 @@ class Jurisdiction:
 # ------------------------------------------------------------------ registry
 
 
-@dataclass(frozen=True, kw_only=True)
-class County:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class County(_Twin):
+    """A Minnesota county and its five-digit FIPS code."""
+
     name: str
     fips: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class City:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class City(_Twin):
+    """A city with rules of its own, and its county."""
+
     name: str
     county: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class Agreement:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class Agreement(_Twin):
     """A dated agreement between a county and ICE, as sources record it."""
 
     county: str
@@ -166,8 +221,10 @@ class Agreement:
     notes: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Registry:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class Registry(_Twin):
+    """The counties, the cities with rules, and the counties' dated agreements with ICE."""
+
     fictional: bool = False
     counties: list[County]
     cities: list[City] = field(default_factory=list)
@@ -178,8 +235,8 @@ class Registry:
 # ----------------------------------------------------------------- scenarios
 
 
-@dataclass(frozen=True, kw_only=True)
-class DefeatExpectation:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class DefeatExpectation(_Twin):
     """A rule that must be among the defeated, optionally by which doctrine and which rule."""
 
     rule: str
@@ -187,8 +244,8 @@ class DefeatExpectation:
     by: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Expectation:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class Expectation(_Twin):
     """What the law should answer for one action: a scenario used as a test (see model.py)."""
 
     verdict: DecisionVerdict | None = None
@@ -201,8 +258,8 @@ class Expectation:
     sources_include: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
-class ScenarioHead:
+@dataclass(kw_only=True, init=False, repr=False, eq=False)
+class ScenarioHead(_Twin):
     """The parts of a scenario that are not facts."""
 
     id: str

@@ -7,7 +7,6 @@ keep the registry's exact spelling (a near miss there is an error with the sugge
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from policyengine.errors import InputError
@@ -15,6 +14,8 @@ from policyengine.errors import InputError
 
 def did_you_mean(word: object, choices: Iterable[object]) -> str:
     """` (did you mean 'X'?)` for the closest choice, or an empty string when none is close."""
+    import difflib  # only when a name is wrong (a run of good files never needs it)
+
     options = {str(c).lower(): str(c) for c in choices}
     close = difflib.get_close_matches(str(word).lower(), list(options), n=1, cutoff=0.6)
     return f" (did you mean '{options[close[0]]}'?)" if close else ""

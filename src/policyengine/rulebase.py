@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from policyengine.engine import Firing
 
 VOCABULARY_FILE = "vocabulary.yaml"
+# Parts of a pickled Rulebase unpickled only when first used (`Rulebase.__getstate__`).
+_DEFERRED = ("documents", "vocabulary_document", "registry_document", "source_map")
+_DEFERRED_STATE = "_deferred_state"
 REGISTRY_FILE = "registry.yaml"
 
 
@@ -121,13 +124,35 @@ class Rulebase:
         return {}
 
     def __getstate__(self) -> dict[str, Any]:
+        """The state to pickle: without the remembered resolutions (they stay in the process), and
+        with what only the commands that show files need (the documents and the source map) packed
+        apart, unpickled when first asked for: a `run` from the cache never reads them, and they
+        are more than half of it."""
         state = dict(self.__dict__)
         for memo in ("_resolutions", "_decisions", "_boundaries"):
-            state.pop(memo, None)  # remembered resolutions stay in the process
+            state.pop(memo, None)
+        if _DEFERRED_STATE not in state:
+            import pickle
+
+            parts = {name: state.pop(name) for name in _DEFERRED}
+            state[_DEFERRED_STATE] = pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+
+    if not TYPE_CHECKING:  # (hidden from mypy, which would take every attribute for one then)
+
+        def __getattr__(self, name: str) -> Any:
+            """A deferred part (see `__getstate__`), unpickled on first use by the cache's own unpickler."""
+            packed = self.__dict__.get(_DEFERRED_STATE)
+            if name not in _DEFERRED or packed is None:
+                raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+            from policyengine.cache import safe_loads
+
+            self.__dict__.update(safe_loads(packed))
+            del self.__dict__[_DEFERRED_STATE]
+            return self.__dict__[name]
 
     def resolve(self, firing: Firing, day: dt.date, agency: str, known_on: dt.date | None = None) -> list[Decision]:
         """`resolve`, remembered by exactly what it depends on (see `resolution`)."""
@@ -162,6 +187,13 @@ class Rulebase:
             decisions = resolve(firing, self.by_id, self.actions, day, agency, known_on, self._decisions)
             found = self._resolutions[key] = tuple(decisions)
         return found
+
+
+# The class-level defaults of the deferred fields would answer before `__getattr__` is asked: the
+# generated `__init__` keeps its own copies of them, so they go.
+for _name in _DEFERRED:
+    if _name in Rulebase.__dict__:
+        delattr(Rulebase, _name)
 
 
 def display(path: Path) -> str:

@@ -6,6 +6,13 @@ anything changes, the agencies both bind and the counties whose registry facts d
 fewest changes from the defaults first, until a scenario shows the conflict (PE501,
 PE502) or the search ends. The same search shows which rules never apply (PE403) and
 which are never decisive (PE503); a search cut short says so (PE505).
+
+The search visits the scenarios in that order, but evaluates classes of them: the engine reads
+only the facts the rules test and answers each test of the date, so scenarios that agree on
+those fire the same rules (one engine run for them all), and what fired, the day and the
+agency fix the decisions and so the answer to the search's question. `exhaustive=True`
+evaluates every scenario through the pipeline instead; a test checks both give the same
+findings.
 """
 
 from __future__ import annotations
@@ -13,10 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from policyengine import pipeline
 from policyengine.analysis.codes import Finding
@@ -24,9 +31,10 @@ from policyengine.analysis.structure import overlap, same_place
 from policyengine.checked import Conclusion, Rule, Scenario, ScenarioHead
 from policyengine.compile import CompiledRule
 from policyengine.conditions import Test, leaves
-from policyengine.engine import ReferenceEngine
-from policyengine.facts import registry_facts
+from policyengine.engine import Firing, ReferenceEngine
+from policyengine.facts import fact_record, registry_facts
 from policyengine.pipeline import Evaluation, evaluate
+from policyengine.resolve import Decision
 from policyengine.rulebase import Rulebase
 from policyengine.terms import LEVEL_RANK, Doctrine, Verdict
 
@@ -50,13 +58,49 @@ class _Point:
     city: str
 
 
+class Outcome(Protocol):
+    """What a search asks of one explored scenario: what fired, the decisions, the agency."""
+
+    @property
+    def firing(self) -> Firing: ...
+
+    @property
+    def decisions(self) -> Sequence[Decision]: ...
+
+    @property
+    def agency(self) -> str: ...
+
+
+class _Outcome(NamedTuple):
+    """The outcome shared by every explored scenario of one class (see `Explorer.search`)."""
+
+    firing: Firing
+    decisions: tuple[Decision, ...]
+    agency: str
+
+
+Varied = tuple[tuple[str, Any], ...]
+
+
+class _Cell(NamedTuple):
+    """A place, day and agency of a search, with what the engine sees there (`Explorer._sees`)."""
+
+    county: str
+    city: str
+    day: dt.date
+    agency: str
+    seen: int
+    slot: int  # the number of (day, agency) in the search
+
+
 class Explorer:
     """Searches the finite fact domain for conflicts, rules that never apply, shadowed rules."""
 
     SCENARIO_FACTS = ("date", "agency", "place.county", "place.city")
 
-    def __init__(self, rb: Rulebase):
+    def __init__(self, rb: Rulebase, exhaustive: bool = False):
         self.rb = rb
+        self.exhaustive = exhaustive
         self.vocab = rb.vocabulary
         self.engine = ReferenceEngine()
         self.compiled: dict[str, CompiledRule] = {c.id: c for c in rb.program.rules}
@@ -74,6 +118,20 @@ class Explorer:
         self._dates: dict[tuple[dt.date, dt.date | None], list[dt.date]] = {}
         self._signatures: dict[dt.date, tuple[Any, ...]] = {}
         self._values: dict[str, list[Any]] = {}
+        self._registry: dict[tuple[dt.date, ...], dict[str, tuple[str, ...]]] = {}
+        # the classes of explored scenarios (see `search`): what the engine sees of each (county,
+        # city, day, agency) and the fact record there; per variation of the facts, the firing
+        # seen there; each distinct firing once; the outcome of each (firing, day, agency)
+        tested = {t.fact for c in rb.program.rules for t in leaves(c.condition)}
+        self._tested = tuple(f for f in self.vocab.facts if f in tested and f != "date")
+        self._records: dict[tuple[str, str, dt.date], dict[str, Any]] = {}
+        self._grids: dict[tuple[Any, ...], tuple[list[_Cell], list[tuple[dt.date, str]]]] = {}
+        self._seen: dict[tuple[Any, ...], int] = {}
+        self._sights: dict[tuple[str, str, dt.date, str], int] = {}
+        self._fired: dict[Varied, dict[int, int]] = {}
+        self._firings: list[Firing] = []
+        self._firing_ids: dict[tuple[Any, ...], int] = {}
+        self._outcomes: dict[tuple[int, dt.date, str], _Outcome] = {}
         scoped = {r.jurisdiction.county for r in rb.rules if r.jurisdiction.county}
         scoped |= {c.county for c in rb.registry.cities if any(r.jurisdiction.city == c.name for r in rb.rules)}
         plain = [c for c in rb.counties if c not in scoped]
@@ -207,27 +265,43 @@ class Explorer:
         if (self.default_county, "none") not in out:
             out.append((self.default_county, "none"))
         if self.registry_relevant(rules):
-            seen = {tuple(repr(registry_facts(self.rb.registry, c, d)) for d in days) for c, _ in out}
+            signatures = self._registry_signatures(tuple(days))
+            seen = {signatures[c] for c, _ in out}
             for county in self.rb.counties:
-                sig = tuple(repr(registry_facts(self.rb.registry, county, d)) for d in days)
+                sig = signatures[county]
                 if sig not in seen:
                     seen.add(sig)
                     out.append((county, "none"))
         return out
 
-    def points(
-        self, facts: list[str], days: list[dt.date], agencies: list[str], places: list[tuple[str, str]]
-    ) -> Iterator[_Point]:
-        """Every combination, fewest facts away from their defaults first."""
+    def _registry_signatures(self, days: tuple[dt.date, ...]) -> dict[str, tuple[str, ...]]:
+        """Per county, its registry facts on each of the days (remembered per list of days)."""
+        found = self._registry.get(days)
+        if found is None:
+            registry = self.rb.registry
+            found = self._registry[days] = {
+                county: tuple(repr(registry_facts(registry, county, d)) for d in days) for county in self.rb.counties
+            }
+        return found
+
+    def variations(self, facts: list[str]) -> Iterator[Varied]:
+        """Every combination of the facts' values, fewest facts away from their defaults first."""
         choices = {f: self.values_of(f)[1:] for f in facts}
         for k in range(len(facts) + 1):
             for chosen in itertools.combinations(facts, k):
                 for values in itertools.product(*(choices[f] for f in chosen)):
-                    varied = tuple(zip(chosen, values, strict=True))
-                    for county, city in places:
-                        for day in days:
-                            for agency in agencies:
-                                yield _Point(varied, day, agency, county, city)
+                    yield tuple(zip(chosen, values, strict=True))
+
+    def points(
+        self, facts: list[str], days: list[dt.date], agencies: list[str], places: list[tuple[str, str]]
+    ) -> Iterator[_Point]:
+        """Every combination, fewest facts away from their defaults first; within one, each
+        place, each day, each agency."""
+        for varied in self.variations(facts):
+            for county, city in places:
+                for day in days:
+                    for agency in agencies:
+                        yield _Point(varied, day, agency, county, city)
 
     # -- evaluation
 
@@ -256,31 +330,145 @@ class Explorer:
             facts["place.city"] = point.city
         for fact, value in point.varied:
             facts[fact] = dt.date.fromisoformat(value) if self.vocab.facts[fact].type == "date" else value
-        head = self._heads.get(point.day)
-        if head is None:
-            head = self._heads[point.day] = ScenarioHead(id="explored", title="explored", date=point.day)
-        ev = evaluate(Scenario(head, facts, "<explored>"), self.rb, self.engine, known_on=self.known_on)
+        ev = evaluate(
+            Scenario(self._head(point.day), facts, "<explored>"), self.rb, self.engine, known_on=self.known_on
+        )
         self.cache[point] = ev
         return ev
+
+    def _head(self, day: dt.date) -> ScenarioHead:
+        head = self._heads.get(day)
+        if head is None:
+            head = self._heads[day] = ScenarioHead(id="explored", title="explored", date=day)
+        return head
 
     def search(
         self,
         rules: list[Rule],
         binds: set[str],
         window: tuple[dt.date, dt.date | None],
-        found: Callable[[Evaluation], bool],
+        found: Callable[[Outcome], bool],
     ) -> tuple[_Point | None, bool]:
-        """The first point (fewest changes) where `found(evaluation)` holds; and whether the search finished."""
+        """The first point (fewest changes) where `found(outcome)` holds; and whether the search
+        finished (at most MAX_EVALUATIONS points are visited).
+
+        Every point is visited in the order of `points`, but not every point is evaluated: what
+        the engine fires depends only on the values of the facts the rules test and on the answer
+        of each test of the date (`_sees`), so each variation of the facts runs the engine once
+        per class of (county, city, day, agency); and the outcome depends only on what fired,
+        the day and the agency (`Rulebase.resolution`), so `found` is asked once per class."""
         days = self.dates(*window)
         facts = self.facts_of(rules)
-        count = 0
-        for point in self.points(facts, days, self.agencies(binds), self.places(rules, days)):
-            count += 1
-            if count > MAX_EVALUATIONS:
-                return None, False
-            if found(self.evaluate(point)):
-                return point, True
+        agencies = self.agencies(binds)
+        places = self.places(rules, days)
+        limit = MAX_EVALUATIONS
+        if self.exhaustive:
+            count = 0
+            for point in self.points(facts, days, agencies, places):
+                count += 1
+                if count > limit:
+                    return None, False
+                if found(self.evaluate(point)):
+                    return point, True
+            return None, True
+        cells, slots = self._grid(places, days, agencies)
+        width = len(slots)
+        answers: dict[int, bool] = {}  # per firing and (day, agency): found or not
+        budget = limit  # points left to visit
+        for varied in self.variations(facts):
+            fired = self._fired.setdefault(varied, {})
+            for cell in cells if budget >= len(cells) else cells[:budget]:
+                firing = fired.get(cell.seen)
+                if firing is None:
+                    firing = fired[cell.seen] = self._fire(varied, cell)
+                key = firing * width + cell.slot
+                answer = answers.get(key)
+                if answer is None:
+                    answer = answers[key] = found(self._outcome(firing, *slots[cell.slot]))
+                if answer:
+                    return _Point(varied, cell.day, cell.agency, cell.county, cell.city), True
+            if budget < len(cells):
+                return None, False  # the next point would be one too many
+            budget -= len(cells)
         return None, True
+
+    def outcome(self, point: _Point) -> Outcome:
+        """One point's outcome, through its class (what `search` asks `found` about)."""
+        seen = self._sees(point.county, point.city, point.day, point.agency)
+        fired = self._fired.setdefault(point.varied, {})
+        firing = fired.get(seen)
+        if firing is None:
+            firing = fired[seen] = self._fire(
+                point.varied, _Cell(point.county, point.city, point.day, point.agency, seen, 0)
+            )
+        return self._outcome(firing, point.day, point.agency)
+
+    def _grid(
+        self, places: list[tuple[str, str]], days: list[dt.date], agencies: list[str]
+    ) -> tuple[list[_Cell], list[tuple[dt.date, str]]]:
+        """Each place, day and agency in the order `points` visits them, with what the engine sees
+        there; and the (day, agency) pairs, which each cell names by number (`slot`)."""
+        where = (tuple(places), tuple(days), tuple(agencies))
+        found = self._grids.get(where)
+        if found is None:
+            slots = [(day, agency) for day in days for agency in agencies]
+            cells = [
+                _Cell(county, city, day, agency, self._sees(county, city, day, agency), d * len(agencies) + a)
+                for county, city in places
+                for d, day in enumerate(days)
+                for a, agency in enumerate(agencies)
+            ]
+            found = self._grids[where] = (cells, slots)
+        return found
+
+    def _record(self, county: str, city: str, day: dt.date) -> dict[str, Any]:
+        """The fact record of an explored scenario in this place on this day, no fact varied and
+        the agency left out (a stated fact, it changes nothing else: `_sees` and `_fire` set it)."""
+        where = (county, city, day)
+        found = self._records.get(where)
+        if found is None:
+            facts: dict[str, Any] = {"date": day, "place.county": county}
+            if city != "none":
+                facts["place.city"] = city
+            head = self._head(day)
+            found = self._records[where] = fact_record(
+                Scenario(head, facts, "<explored>"), self.vocab, self.rb.registry
+            )
+        return found
+
+    def _sees(self, county: str, city: str, day: dt.date, agency: str) -> int:
+        """What the engine sees of a place, day and agency, by number: the values of the facts the
+        rules test (no fact varied) and the answer of each test of the date."""
+        where = (county, city, day, agency)
+        found = self._sights.get(where)
+        if found is None:
+            record = self._record(county, city, day)
+            tested = tuple(agency if f == "agency" else record[f] for f in self._tested)
+            found = self._sights[where] = self._seen.setdefault((self._day_signature(day)[2], tested), len(self._seen))
+        return found
+
+    def _fire(self, varied: Varied, cell: _Cell) -> int:
+        """The engine run on one explored scenario's fact record: the number of what fired."""
+        record = dict(self._record(cell.county, cell.city, cell.day))
+        record["agency"] = cell.agency
+        record.update(varied)  # values as the engine takes them (dates are ISO strings already)
+        firing = self.engine.run(self.rb.program, record)
+        what = (firing.fired, tuple(firing.derived.items()))
+        number = self._firing_ids.get(what)
+        if number is None:
+            number = self._firing_ids[what] = len(self._firings)
+            self._firings.append(firing)
+        return number
+
+    def _outcome(self, number: int, day: dt.date, agency: str) -> _Outcome:
+        """The decisions for what fired (by number) on a day for an agency, resolved once."""
+        key = (number, day, agency)
+        found = self._outcomes.get(key)
+        if found is None:
+            firing = self._firings[number]
+            decisions = self.rb.resolution(firing, day, agency, self.known_on)
+            found = self._outcomes[key] = _Outcome(firing, decisions, agency)
+        return found
 
     # -- the three searches
 
@@ -307,7 +495,8 @@ class Explorer:
         key = frozenset(actions)
         if key not in self.views:
             rules = tuple(r for r in self.rb.rules if r.kind == "definition" or key & {c.action for c in r.conclusions})
-            self.views[key] = Explorer(Rulebase(self.rb.root, self.vocab, self.rb.registry, rules))
+            view = Rulebase(self.rb.root, self.vocab, self.rb.registry, rules)
+            self.views[key] = Explorer(view, self.exhaustive)
         return self.views[key]
 
     def pairs(self) -> Iterator[tuple[Rule, Rule, str, bool]]:
@@ -329,7 +518,7 @@ class Explorer:
         out = []
         for a, b, action, is_law in self.pairs():
 
-            def found(ev: Evaluation, a: Rule = a, b: Rule = b, action: str = action, is_law: bool = is_law) -> bool:
+            def found(ev: Outcome, a: Rule = a, b: Rule = b, action: str = action, is_law: bool = is_law) -> bool:
                 d = next(x for x in ev.decisions if x.action == action)
                 group = d.conflict if is_law else d.practice_conflict
                 return a.id in group and b.id in group
@@ -376,21 +565,11 @@ class Explorer:
                     out.append(self._limit(rule, f"whether '{rule.id}' ever applies"))
                 continue
             actions = {c.action for c in rule.conclusions}
-            rivals = [
-                r
-                for r in self.rb.rules
-                if r.id != rule.id
-                and r.is_law == rule.is_law
-                and r.kind != "definition"
-                and actions & {c.action for c in r.conclusions}
-                and set(r.binds) & set(rule.binds)
-                and overlap(r, rule) is not None
-                and same_place(r, rule)
-            ]
+            rivals = self.rivals(rule)
             window = (rule.in_force.start, rule.in_force.until)
             view = self.view(actions)
 
-            def decisive(ev: Evaluation, rule: Rule = rule, actions: set[str] = actions) -> bool:
+            def decisive(ev: Outcome, rule: Rule = rule, actions: set[str] = actions) -> bool:
                 if rule.id not in ev.firing.fired or ev.agency not in rule.binds:
                     return False
                 for d in ev.decisions:
@@ -433,9 +612,27 @@ class Explorer:
                 out.append(self._limit(rule, f"whether '{rule.id}' is ever decisive"))
         return out
 
+    def rivals(self, rule: Rule) -> list[Rule]:
+        """The rules that can take part with `rule` in deciding one of its actions: law with law,
+        practice with practice, binding a same agency, in force together, in a same place."""
+        actions = {c.action for c in rule.conclusions}
+        return [
+            r
+            for r in self.rb.rules
+            if r.id != rule.id
+            and r.is_law == rule.is_law
+            and r.kind != "definition"
+            and actions & {c.action for c in r.conclusions}
+            and set(r.binds) & set(rule.binds)
+            and overlap(r, rule) is not None
+            and same_place(r, rule)
+        ]
+
     def _defeaters(self, rule: Rule) -> str:
         seen: dict[tuple[str | None, str], None] = {}
-        for ev in self.cache.values():
+        # every scenario the searches of this explorer visited (each class once)
+        visited: Iterable[Outcome] = self.cache.values() if self.exhaustive else self._outcomes.values()
+        for ev in visited:
             for d in ev.decisions:
                 for x in (*d.defeated, *d.practice_defeated):
                     if x.rule == rule.id and x.doctrine not in (Doctrine.NOT_IN_FORCE, Doctrine.NOT_BINDING):
@@ -455,11 +652,11 @@ class Explorer:
         )
 
 
-def _derives(rule: Rule, ev: Evaluation) -> bool:
+def _derives(rule: Rule, ev: Outcome) -> bool:
     return any(rule.id in by for by in ev.firing.derived.values())
 
 
-def _fires(rule: Rule, ev: Evaluation) -> bool:
+def _fires(rule: Rule, ev: Outcome) -> bool:
     return rule.id in ev.firing.fired
 
 

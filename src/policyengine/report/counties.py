@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import textwrap
 from typing import Any
@@ -16,6 +15,8 @@ def _cell(d: dict[str, Any]) -> str:
 
 def render_county_csv(results: list[dict[str, Any]], actions: list[str]) -> str:
     """One row per county and action, with the deciding rules."""
+    import csv  # only for --format csv
+
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["scenario", "date", "county", "fips", "agency", "action", "verdict", "leaning", "practice",

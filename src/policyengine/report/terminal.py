@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -42,6 +41,8 @@ def rich_enabled(stream: IO[str] | None = None) -> bool:
 def width(stream: IO[str] | None = None) -> int:
     """The terminal's width; COLUMNS or 80 columns when the output is not a terminal."""
     if rich_enabled(stream):
+        import shutil  # only on a terminal (shutil imports the compression modules)
+
         return shutil.get_terminal_size((PLAIN_WIDTH, 24)).columns
     columns = os.environ.get("COLUMNS", "")
     return int(columns) if columns.isdigit() and int(columns) >= 40 else PLAIN_WIDTH
