@@ -744,8 +744,10 @@ class _Columnar:
         self.forget_if_large()
         table = self.bases.setdefault(other_targets, {})
         keys: list[bytes]
-        if others:  # each combination's codes as one bytes object: a compact key
-            rows_as_bytes = np.ascontiguousarray(global_codes).view(np.dtype((np.void, 8 * len(others))))
+        if others and m:  # each combination's codes as one bytes object: a compact key (4 bytes a code, where they fit)
+            small = -(1 << 31) <= int(np.amin(global_codes)) and int(np.amax(global_codes)) < 1 << 31
+            as_key = np.ascontiguousarray(global_codes.astype(np.int32) if small else global_codes)
+            rows_as_bytes = as_key.view(np.dtype((np.void, as_key.itemsize * len(others))))
             keys = rows_as_bytes.ravel().tolist()  # type: ignore[assignment]  # numpy: a void item is bytes
         else:
             keys = [b""] * m

@@ -7,10 +7,11 @@ Two engines run the same Program and must agree exactly:
 This module is the only one that imports durable_rules. Its traps (ENGINE-NOTES.md) are
 designed out here: one fact per scenario and stratum carrying every fact the stratum tests
 (strictly typed, under short field names) and a positive discriminator, a catch-all rule so
-every fact is handled, a fresh session id per evaluation whose state is deleted in `finally`,
-one-parameter actions that are registered but never run (the agenda is drained straight from
-the C core, so no action error can be swallowed), and the Host built once per process with
-its timer threads disabled.
+every fact is handled, one session per evaluation running at a time (its facts retracted
+afterwards and the session reused only when durable_rules reports it empty, else its state
+deleted in `finally`), one-parameter actions that are registered but never run (the agenda is
+drained straight from the C core, so no action error can be swallowed), and the Host built once
+per process with its timer threads disabled.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from policyengine.compile import Program
@@ -197,6 +198,8 @@ class _Plan:
     name: str
     strata: tuple[_Stratum, ...]
     handle: Any  # the ruleset's handle in durable_rules' C core
+    #: ids of this ruleset's sessions left empty by an evaluation, for the next one to use
+    sessions: list[str] = field(default_factory=list)
 
 
 class DurableEngine(Engine):
@@ -276,27 +279,43 @@ class DurableEngine(Engine):
         """Registered for every durable rule, never called: `run` reads the agenda itself."""
 
     def run(self, program: Program, record: dict[str, Any]) -> Firing:
-        """One session: per stratum, assert its fact and drain the agenda the Rete network builds.
+        """One session: per stratum, assert its fact and drain the agenda the Rete network builds;
+        then retract the facts, leaving the session empty for the next evaluation.
 
         The agenda is read straight from durable_rules' C core (each entry names the durable
         rule that fired) instead of through its Python host's per-firing closures and state
         round trips: the same Rete network decides which rules fire, at a fraction of the
         Python cost. durable_rules' Python code is not called here, so nothing it could warn
         about runs.
-        """
+
+        Opening a session costs durable_rules most of an evaluation (it sets up the session's
+        state, and its state record goes through the network), so a session is reused: once its
+        facts are retracted and durable_rules reports it holds no fact, it goes back to the
+        plan's free sessions. A session in any other condition (an error midway, a fact left
+        behind) is deleted instead, as every session used to be. Sessions are taken and given
+        back one evaluation at a time, so concurrent evaluations never share one, and there are
+        never more live sessions than evaluations running at once (far below the 1,024 limit)."""
         import durable_rules_engine as core
 
         plan = self._plan(program)
         handle = plan.handle
-        sid = f"s{next(self._sids)}"
+        free = plan.sessions
+        try:
+            sid = free.pop()
+        except IndexError:
+            sid = f"s{next(self._sids)}"
         facts = dict(record)
         fired: set[str] = set()
         derived: dict[str, list[str]] = {}
+        asserted: list[str] = []
+        empty = False
         try:
             for stratum in plan.strata:
-                result = core.assert_fact(handle, stratum.encode(facts, sid))
+                text = stratum.encode(facts, sid)
+                result = core.assert_fact(handle, text)
                 if result[0] != 0:
                     raise EngineError(f"durable_rules did not accept the fact (code {result[0]})")
+                asserted.append(text)
                 state = result[1]
                 action = core.start_action_for_state(handle, state)
                 message = action[1] if action else None
@@ -312,8 +331,14 @@ class DurableEngine(Engine):
                             derived.setdefault(fact, []).append(rule_id)
                 for fact in derived:
                     facts[fact] = True
+            for text in asserted:
+                core.retract_fact(handle, text)
+            empty = core.get_facts(handle, sid) == "[]"
         finally:
-            core.delete_state(handle, sid)
+            if empty:
+                free.append(sid)
+            else:
+                core.delete_state(handle, sid)
         return _firing(self.name, fired, derived, facts, program)
 
 

@@ -774,6 +774,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if pool is None:
                     result, done = Worker.evaluate(number, first_row, data)
                     finish_chunk(number, done, result=result)
+                    del result  # not kept while the next chunk is read and evaluated
                 else:
                     pool.submit(number, first_row, data, parts, out_fmt)
                     finish_ready(2 * args.workers - 1)
