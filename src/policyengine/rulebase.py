@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policyengine import bundled
-from policyengine.checked import Registry, Rule, Vocabulary
+from policyengine.checked import Frozen, Registry, Rule, Vocabulary
 from policyengine.compile import Program, compile_rules
 from policyengine.errors import InputError, Problem
 from policyengine.load import Document, Path_, display_name, load_yaml, yaml_files
@@ -40,16 +40,16 @@ class VocabularyError(InputError):
     """The vocabulary or the registry is invalid: no rule can be checked against it."""
 
 
-@dataclass(frozen=True)
-class Location:
+@dataclass(init=False, repr=False, eq=False)
+class Location(Frozen):
     """Where something is written: a file (as the user names it) and a line."""
 
     file: str
     line: int | None
 
 
-@dataclass(frozen=True)
-class SourceMap:
+@dataclass(init=False, repr=False, eq=False)
+class SourceMap(Frozen):
     """File and line of every rule, of each of its sources, and of each part of its condition.
 
     `conditions` is keyed by rule id and the path inside the rule's `when` (keys and list
@@ -74,8 +74,8 @@ class SourceMap:
         return self.conditions.get((rule_id, path), self.rules[rule_id])
 
 
-@dataclass(frozen=True)
-class Rulebase:
+@dataclass(init=False, repr=False, eq=False)
+class Rulebase(Frozen):
     """Vocabulary, registry and checked rules of one rules directory, with what was read.
 
     `documents` are the rule files as loaded (vocabulary and registry apart);
