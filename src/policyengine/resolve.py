@@ -238,8 +238,9 @@ def resolve(
     `known_on` sets aside rules whose authority was declared after that day (`not yet
     declared`): the law as it was known then. None: every rule, whenever declared.
     `memo` remembers each action's decision by exactly what it depends on: the fired rules
-    that speak to the action, in order, and for each whether it is in force on `day`,
-    declared by `known_on` and binding on `agency` (a Rulebase keeps one)."""
+    that speak to the action, in order, and for each its standing: whether it is in force on
+    `day`, declared by `known_on` and binding on `agency` (a Rulebase keeps one). Each fired
+    rule's standing is worked out once, however many actions it speaks to."""
     law: dict[str, list[Candidate]] = {}
     practice: dict[str, list[Candidate]] = {}
     for rule_id in firing.fired:
@@ -247,6 +248,16 @@ def resolve(
         for c in rule.conclusions:
             (law if rule.is_law else practice).setdefault(c.action, []).append((rule, c))
     decisions = []
+    standing: dict[str, tuple[object, ...]] = {}  # what precedence reads of each fired rule, once
+    if memo is not None:
+        for rule_id in firing.fired:
+            rule = rules[rule_id]
+            standing[rule_id] = (
+                rule_id,
+                rule.in_force.covers(day),
+                known_on is None or rule.declared is None or rule.declared <= known_on,
+                agency in rule.binds,
+            )
     for action in actions:
         law_cands, practice_cands = law.get(action, []), practice.get(action, [])
         if not law_cands and not practice_cands:
@@ -256,8 +267,8 @@ def resolve(
         else:
             key = (
                 action,
-                _standing(law_cands, day, agency, known_on),
-                _standing(practice_cands, day, agency, known_on),
+                tuple([standing[rule.id] for rule, _ in law_cands]),
+                tuple([standing[rule.id] for rule, _ in practice_cands]),
             )
             found = memo.get(key)
             if found is None:
@@ -266,19 +277,6 @@ def resolve(
                 found = memo[key] = _decide(action, law_cands, practice_cands, day, agency, known_on)
             decisions.append(found)
     return decisions
-
-
-def _standing(cands: list[Candidate], day: dt.date, agency: str, known_on: dt.date | None) -> tuple[object, ...]:
-    """What precedence reads of each candidate besides the rule itself: in force, declared, binding."""
-    return tuple(
-        (
-            rule.id,
-            rule.in_force.covers(day),
-            known_on is None or rule.declared is None or rule.declared <= known_on,
-            agency in rule.binds,
-        )
-        for rule, _ in cands
-    )
 
 
 def _decide(
