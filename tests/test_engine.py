@@ -132,3 +132,27 @@ def test_a_session_left_with_a_fact_is_deleted_not_reused(rulebase, monkeypatch)
     monkeypatch.undo()
     for record, firing in zip(records, expected, strict=True):
         assert engine.run(program, record).fired == firing.fired
+
+
+@requires_durable
+def test_strata_run_one_fact_each_when_definitions_cannot_be_inlined(rulebase, monkeypatch):
+    """Where a derived fact's definitions cannot stand in for its tests, durable_rules runs the
+    Program's own strata, one fact each, the derived facts of one asserted with the next: the
+    same firings and derived facts as the reference engine (and as the one-stratum form)."""
+    from policyengine import engine as engine_module
+    from policyengine.compile import Program
+
+    def cannot(self, node):
+        raise engine_module._CannotInline
+
+    monkeypatch.setattr(engine_module._Inline, "test", cannot)
+    program = Program(rulebase.program.strata, "strata-" + rulebase.program.digest)
+    assert len(program.strata) > 1 and len(DurableEngine._plan(program).strata) == len(program.strata)
+    durable, reference = DurableEngine(), ReferenceEngine()
+    derived = 0
+    for record in generated_records(rulebase, 400):
+        a, b = durable.run(program, record), reference.run(program, record)
+        assert (a.fired, a.derived, a.facts) == (b.fired, b.derived, b.facts)
+        assert a.fired == durable.run(rulebase.program, record).fired
+        derived += bool(a.derived)
+    assert 0 < derived < 400  # the definition both applies and does not

@@ -51,14 +51,6 @@ class Engine:
         raise NotImplementedError
 
 
-def _firing(
-    engine: str, fired: set[str], derived: dict[str, list[str]], facts: dict[str, Any], program: Program
-) -> Firing:
-    """What fired in program order, and the derived facts in name order."""
-    order = tuple(sorted(fired, key=program.position.__getitem__))
-    return Firing(engine, order, {f: tuple(v) for f, v in sorted(derived.items())}, facts)
-
-
 class ReferenceEngine(Engine):
     """Plain Python over the same intermediate form, each stratum generated once as one function.
 
@@ -172,8 +164,12 @@ def _fact_encoder(names: dict[str, str], discriminator: str) -> Callable[[dict[s
     """
     template = "{" + "".join(f'"{field}":%s,' for field in names.values())
     template += '"sid":"%s","t":' + _encode(discriminator) + "}"
-    values = ", ".join(f"(T.get(r[n[{i}]]) or J(r[n[{i}]]))" for i in range(len(names)))
-    source = f"def encode(r, sid):\n    return P % ({values}{', ' if names else ''}sid,)\n"
+    # each value read once; the two booleans written without a call, strings looked up
+    reads = "".join(f"    v{i} = r[n[{i}]]\n" for i in range(len(names)))
+    values = ", ".join(
+        f'("true" if v{i} is True else "false" if v{i} is False else T.get(v{i}) or J(v{i}))' for i in range(len(names))
+    )
+    source = f"def encode(r, sid):\n{reads}    return P % ({values}{', ' if names else ''}sid,)\n"
     namespace: dict[str, Any] = {"P": template, "T": _TEXT, "J": _json_value, "n": tuple(names)}
     exec(compile(source, "<policyengine durable fact>", "exec"), namespace)  # noqa: S102
     encode: Callable[[dict[str, Any], str], str] = namespace["encode"]
@@ -200,6 +196,50 @@ class _Plan:
     handle: Any  # the ruleset's handle in durable_rules' C core
     #: ids of this ruleset's sessions left empty by an evaluation, for the next one to use
     sessions: list[str] = field(default_factory=list)
+    #: per stratum, the durable rules that fired (agenda order) -> the facts that derives
+    derivations: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = field(default_factory=dict)
+    #: the durable rules that fired in each stratum -> (the rules that fired, in program order,
+    #: and the derived facts with the rules that derive them, in name order)
+    outcomes: dict[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = field(
+        default_factory=dict
+    )
+
+    def derives(self, k: int, groups: tuple[str, ...]) -> tuple[str, ...]:
+        """The facts that stratum `k` derives when these durable rules fire."""
+        found = self.derivations.get((k, groups))
+        if found is None:
+            stratum = self.strata[k]
+            now = {rule_id for group in groups for rule_id in stratum.groups[group]}
+            found = tuple(
+                dict.fromkeys(f for rule_id, derives in stratum.derivations if rule_id in now for f in derives)
+            )
+            if len(self.derivations) > 100_000:
+                self.derivations.clear()
+            self.derivations[(k, groups)] = found
+        return found
+
+    def outcome(
+        self, groups: tuple[tuple[str, ...], ...], program: Program
+    ) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+        """What fired, in program order, and the facts derived (with their rules), in name order,
+        when these durable rules fired in each stratum."""
+        found = self.outcomes.get(groups)
+        if found is None:
+            fired: set[str] = set()
+            derived: dict[str, list[str]] = {}
+            for stratum, names in zip(self.strata, groups, strict=True):
+                now = {rule_id for group in names for rule_id in stratum.groups[group]}
+                fired |= now
+                for rule_id, derives in stratum.derivations:
+                    if rule_id in now:
+                        for fact in derives:
+                            derived.setdefault(fact, []).append(rule_id)
+            order = tuple(sorted(fired, key=program.position.__getitem__))
+            found = (order, {f: tuple(v) for f, v in sorted(derived.items())})
+            if len(self.outcomes) > 100_000:
+                self.outcomes.clear()
+            self.outcomes[groups] = found
+        return found
 
 
 class DurableEngine(Engine):
@@ -305,12 +345,12 @@ class DurableEngine(Engine):
         except IndexError:
             sid = f"s{next(self._sids)}"
         facts = dict(record)
-        fired: set[str] = set()
-        derived: dict[str, list[str]] = {}
+        fired: list[tuple[str, ...]] = []  # per stratum, the durable rules that fired
         asserted: list[str] = []
+        last = len(plan.strata) - 1
         empty = False
         try:
-            for stratum in plan.strata:
+            for k, stratum in enumerate(plan.strata):
                 text = stratum.encode(facts, sid)
                 result = core.assert_fact(handle, text)
                 if result[0] != 0:
@@ -319,18 +359,15 @@ class DurableEngine(Engine):
                 state = result[1]
                 action = core.start_action_for_state(handle, state)
                 message = action[1] if action else None
-                now: set[str] = set()
+                groups: list[str] = []
                 while message:
                     # the agenda entry is {"<durable rule>": {...}}; its name has no quote or escape in it
-                    now.update(stratum.groups[message[2 : message.index('"', 2)]])
+                    groups.append(message[2 : message.index('"', 2)])
                     message = core.complete_and_start_action(handle, state)
-                fired |= now
-                for rule_id, derives in stratum.derivations:
-                    if rule_id in now:
-                        for fact in derives:
-                            derived.setdefault(fact, []).append(rule_id)
-                for fact in derived:
-                    facts[fact] = True
+                fired.append(tuple(groups))
+                if k < last and stratum.derivations:  # a later stratum tests what this one derives
+                    for fact in plan.derives(k, fired[-1]):
+                        facts[fact] = True
             for text in asserted:
                 core.retract_fact(handle, text)
             empty = core.get_facts(handle, sid) == "[]"
@@ -339,7 +376,10 @@ class DurableEngine(Engine):
                 free.append(sid)
             else:
                 core.delete_state(handle, sid)
-        return _firing(self.name, fired, derived, facts, program)
+        order, derived = plan.outcome(tuple(fired), program)
+        for fact in derived:
+            facts[fact] = True
+        return Firing(self.name, order, dict(derived), facts)
 
 
 _Strata = list[tuple[list[tuple[str, Condition | None]], tuple[tuple[str, tuple[str, ...]], ...]]]

@@ -123,13 +123,18 @@ class Rulebase(Frozen):
         """Per set of fired rules: the sorted days their in-force periods and declarations begin or end."""
         return {}
 
+    @cached_property
+    def _last(self) -> list[tuple[Any, ...]]:
+        """The last resolution asked for: (firing, day, agency, date of knowledge, decisions)."""
+        return [(None, None, None, None, ())]
+
     def __getstate__(self) -> dict[str, Any]:
         """The state to pickle: without the remembered resolutions (they stay in the process), and
         with what only the commands that show files need (the documents and the source map) packed
         apart, unpickled when first asked for: a `run` from the cache never reads them, and they
         are more than half of it."""
         state = dict(self.__dict__)
-        for memo in ("_resolutions", "_decisions", "_boundaries"):
+        for memo in ("_resolutions", "_decisions", "_boundaries", "_last"):
             state.pop(memo, None)
         if _DEFERRED_STATE not in state:
             import pickle
@@ -169,6 +174,10 @@ class Rulebase(Frozen):
         Which fired rules are in force on `day` changes only on the days their periods begin
         or end, so the key holds the place of `day` among those days (likewise `known_on` among
         their declaration days) instead of a flag per rule."""
+        last = self._last[0]
+        if last[0] is firing and last[1] == day and last[2] == agency and last[3] == known_on:
+            again: tuple[Decision, ...] = last[4]  # asked again for the same (batch asks twice per record)
+            return again
         fired = firing.fired
         bounds = self._boundaries.get(fired)
         if bounds is None:
@@ -186,6 +195,7 @@ class Rulebase(Frozen):
                 self._resolutions.clear()
             decisions = resolve(firing, self.by_id, self.actions, day, agency, known_on, self._decisions)
             found = self._resolutions[key] = tuple(decisions)
+        self._last[0] = (firing, day, agency, known_on, found)
         return found
 
 
