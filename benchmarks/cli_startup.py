@@ -1,6 +1,7 @@
 """Whole-process time of the command line: `--version`, a bare call, `run` of one scenario, `check`.
 
     .venv/bin/python benchmarks/cli_startup.py [--runs N] [--heavy-runs M]
+    .venv/bin/python benchmarks/cli_startup.py --against OTHER_CHECKOUT [--heavy-runs M]
 
 Runs the installed `policyengine` script N times (default 41) for `--version` and a bare call,
 and M times (default 7) for `run` of one scenario and for `check` on the bundled rules, each
@@ -10,6 +11,10 @@ process: the figure that depends least on what else runs on a shared machine), w
 average before and after. The package's modules are byte-compiled first (`compileall`), as an
 installed wheel is: where PYTHONDONTWRITEBYTECODE is set, nothing else would write them.
 Targets (issue 11): `--version` <= 80 ms, `run` of one scenario <= 200 ms, `check` <= 2 s.
+With `--against`, only `run` of one scenario is timed, alternately from this checkout's `src/` and
+another's (say, `git worktree add /tmp/before main`), each through the console script's entry point,
+so that the two see the same load: a shared machine's load moves more between minutes than two
+versions differ.
 A benchmark, not a test: timing depends on the machine and its load.
 """
 
@@ -54,11 +59,49 @@ def load_average() -> str:
     return " ".join(path.read_text().split()[:3]) if path.exists() else "?"
 
 
+def entry_point(src: Path, *argv: str) -> list[str]:
+    """The console script's entry point, run from the package below `src` (another checkout's)."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(src)!r}); sys.argv = ['policyengine', *{list(argv)!r}]\n"
+        "from mn_ice_policyengine import main; sys.exit(main())"
+    )
+    return [sys.executable, "-c", code]
+
+
+def against(other: Path, runs: int) -> int:
+    """`run` of one scenario from this checkout and from `other`, alternately, `runs` times each."""
+    trees = {"this checkout": ROOT / "src", str(other): other / "src"}
+    for src in trees.values():
+        compileall.compile_dir(str(src), quiet=1)
+        for _ in range(2):  # warm the rulebase cache of each (the cache formats may differ)
+            subprocess.run(entry_point(src, "run", SCENARIO), stdout=subprocess.DEVNULL, check=True, cwd=ROOT)
+    wall: dict[str, list[float]] = {name: [] for name in trees}
+    cpu: dict[str, list[float]] = {name: [] for name in trees}
+    print(f"load average before: {load_average()}")
+    for _ in range(runs):
+        for name, src in trees.items():
+            w, c = measure(entry_point(src, "run", SCENARIO), 1, warm=0)
+            wall[name] += w
+            cpu[name] += c
+    print(f"{'run <one scenario> from':<40}{'median':>9}{'min':>9}{'p90':>9}{'cpu med':>9}{'cpu min':>9}  (ms)")
+    for name in trees:
+        t, c = sorted(wall[name]), sorted(cpu[name])
+        p90 = t[int(0.9 * (len(t) - 1))]
+        print(
+            f"{name[-40:]:<40}{statistics.median(t):>9.1f}{t[0]:>9.1f}{p90:>9.1f}{statistics.median(c):>9.1f}{c[0]:>9.1f}"
+        )
+    print(f"load average after: {load_average()}  ({runs} runs each, alternating)")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=41, help="runs of --version and of a bare call")
     parser.add_argument("--heavy-runs", type=int, default=7, help="runs of `run` and of `check`")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT", help="time `run` alternately with this checkout")
     args = parser.parse_args()
+    if args.against is not None:
+        return against(args.against.resolve(), args.heavy_runs)
     import policyengine
 
     compileall.compile_dir(str(Path(policyengine.__file__).parent), quiet=1)

@@ -121,3 +121,37 @@ def test_a_file_just_over_the_size_limit_is_refused(tmp_path):
         _read_bytes(tmp_path, b"a: '" + b"x" * MAX_FILE_BYTES + b"'\n")
     assert exc.value.problems[0].code == "PE109"
     assert _read_bytes(tmp_path, b"a: '" + b"x" * (MAX_FILE_BYTES - 10) + b"'\n").data["a"].startswith("xxx")
+
+
+EVERY_CODE_POINT = "".join(map(chr, range(0x110000)))
+
+
+def test_the_printable_check_refuses_exactly_what_its_first_pattern_refused():
+    """load's pattern (written as the refused ranges, which compile fast) is the allowed-class negation it replaced."""
+    import re
+
+    from policyengine import load as load_module
+
+    first = re.compile("[^\x09\x0a\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", re.UNICODE)
+    assert load_module._NOT_PRINTABLE.findall(EVERY_CODE_POINT) == first.findall(EVERY_CODE_POINT)
+
+
+def test_pyyaml_s_printable_pattern_matches_what_pyyaml_wrote():
+    """The cheaper pattern load.py places in re's cache under PyYAML's Reader pattern matches the same characters."""
+    import re
+
+    import yaml
+
+    from policyengine.load import YAML_NOT_PRINTABLE
+
+    written = re.compile(YAML_NOT_PRINTABLE, re.UNICODE)  # other flags: compiled afresh, not taken from the cache
+    found = yaml.reader.Reader.NON_PRINTABLE.findall(EVERY_CODE_POINT)
+    assert found == written.findall(EVERY_CODE_POINT)
+    assert len(found) > 2000  # the surrogates, controls, C1 and the two non-characters
+
+
+def test_the_pure_python_reader_still_refuses_a_control_character():
+    import yaml
+
+    with pytest.raises(yaml.reader.ReaderError):
+        yaml.load("a: b\x07\n", Loader=yaml.SafeLoader)

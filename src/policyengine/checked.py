@@ -50,33 +50,44 @@ RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 NOT_ADDRESSED = VerdictTerm.NOT_ADDRESSED
 
 
-class _Twin:
-    """What every twin shares: a keyword-only constructor, immutability, and equality, hashing
-    and repr by its fields, as a frozen dataclass generates them.
+class Frozen:
+    """The methods a frozen dataclass would generate, written once: a constructor (fields in order,
+    or by name; defaults and default factories as declared), immutability, and equality, hashing and
+    repr by the fields.
 
-    The twins are dataclasses (`dataclasses.fields`, `replace` and `asdict` work) whose methods
-    are written here once instead of generated per class: generating a frozen dataclass's methods
-    costs about a millisecond a class at import, which every `run` would pay (docs/architecture.md).
+    A class declared `@dataclass(init=False, repr=False, eq=False)` over `Frozen` is a dataclass
+    (`dataclasses.fields`, `replace` and `asdict` work) that behaves as a frozen one, without the six
+    methods `dataclass` would compile for it: about a millisecond a class at import, which every
+    `run` paid for each class it loads (docs/architecture.md, "Departures"). For what is made rarely
+    (what a rulebase and a scenario hold); the classes made by the thousand keep generated methods.
     """
 
     __slots__ = ()
 
-    def __init__(self, **values: Any) -> None:
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            if f.name in values:
-                value = values.pop(f.name)
-            elif f.default is not dataclasses.MISSING:
-                value = f.default
-            elif f.default_factory is not dataclasses.MISSING:
-                value = f.default_factory()
+    def __init__(self, *args: Any, **values: Any) -> None:
+        plan = _PLANS.get(type(self)) or _plan(type(self))
+        if len(args) > len(plan):
+            raise TypeError(f"{type(self).__name__}() takes {len(plan)} arguments, {len(args)} were given")
+        for i, (name, default, factory) in enumerate(plan):
+            if i < len(args):
+                if name in values:
+                    raise TypeError(f"{type(self).__name__}() got multiple values for argument '{name}'")
+                value = args[i]
+            elif name in values:
+                value = values.pop(name)
+            elif default is not dataclasses.MISSING:
+                value = default
+            elif factory is not dataclasses.MISSING:
+                value = factory()
             else:
-                raise TypeError(f"{type(self).__name__}() missing required keyword argument '{f.name}'")
-            object.__setattr__(self, f.name, value)
+                raise TypeError(f"{type(self).__name__}() missing required argument '{name}'")
+            object.__setattr__(self, name, value)
         if values:
             raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument '{next(iter(values))}'")
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        plan = _PLANS.get(type(self)) or _plan(type(self))
+        return tuple(getattr(self, name) for name, _, _ in plan)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -87,7 +98,8 @@ class _Twin:
         return hash(self._values())
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        plan = _PLANS.get(type(self)) or _plan(type(self))
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, _, _ in plan)
         return f"{type(self).__qualname__}({shown})"
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -97,7 +109,16 @@ class _Twin:
         raise dataclasses.FrozenInstanceError(f"cannot delete field '{name}'")
 
 
-# Every twin is `@dataclass(kw_only=True, init=False, repr=False, eq=False)` over `_Twin`: keyword-only
+_PLANS: dict[type, tuple[tuple[str, Any, Any], ...]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, Any, Any], ...]:
+    """A Frozen class's fields in order, each with its default and default factory."""
+    plan = _PLANS[cls] = tuple((f.name, f.default, f.default_factory) for f in dataclasses.fields(cls))
+    return plan
+
+
+# Every twin is `@dataclass(kw_only=True, init=False, repr=False, eq=False)` over `Frozen`: keyword-only
 # as a pydantic model is, frozen, compared and shown by its fields.
 
 
@@ -105,7 +126,7 @@ class _Twin:
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class FactSpec(_Twin):
+class FactSpec(Frozen):
     """One fact a scenario states or a rule tests."""
 
     type: FactType
@@ -118,7 +139,7 @@ class FactSpec(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class ActionSpec(_Twin):
+class ActionSpec(Frozen):
     """One cooperation action the engine decides for every scenario."""
 
     meaning: str
@@ -126,7 +147,7 @@ class ActionSpec(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class Vocabulary(_Twin):
+class Vocabulary(Frozen):
     """The facts a scenario states or a rule tests, and the actions decided."""
 
     facts: dict[str, FactSpec]
@@ -137,7 +158,7 @@ class Vocabulary(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class Source(_Twin):
+class Source(Frozen):
     """Where the law or practice is written down, and what kind of authority that is."""
 
     cite: str
@@ -151,7 +172,7 @@ class Source(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class Review(_Twin):
+class Review(Frozen):
     """Review status; `hash` is the rule's content hash at approval (see review.py)."""
 
     status: ReviewStatus
@@ -162,7 +183,7 @@ class Review(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class InForce(_Twin):
+class InForce(Frozen):
     """First day in force (`from` in a file) and first day no longer in force (`until`, exclusive)."""
 
     start: dt.date
@@ -174,7 +195,7 @@ class InForce(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class Jurisdiction(_Twin):
+class Jurisdiction(Frozen):
     """Who made the rules in a file, and where they bind."""
 
     level: Level
@@ -193,7 +214,7 @@ class Jurisdiction(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class County(_Twin):
+class County(Frozen):
     """A Minnesota county and its five-digit FIPS code."""
 
     name: str
@@ -201,7 +222,7 @@ class County(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class City(_Twin):
+class City(Frozen):
     """A city with rules of its own, and its county."""
 
     name: str
@@ -209,7 +230,7 @@ class City(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class Agreement(_Twin):
+class Agreement(Frozen):
     """A dated agreement between a county and ICE, as sources record it."""
 
     county: str
@@ -222,7 +243,7 @@ class Agreement(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class Registry(_Twin):
+class Registry(Frozen):
     """The counties, the cities with rules, and the counties' dated agreements with ICE."""
 
     fictional: bool = False
@@ -236,7 +257,7 @@ class Registry(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class DefeatExpectation(_Twin):
+class DefeatExpectation(Frozen):
     """A rule that must be among the defeated, optionally by which doctrine and which rule."""
 
     rule: str
@@ -245,7 +266,7 @@ class DefeatExpectation(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class Expectation(_Twin):
+class Expectation(Frozen):
     """What the law should answer for one action: a scenario used as a test (see model.py)."""
 
     verdict: DecisionVerdict | None = None
@@ -259,7 +280,7 @@ class Expectation(_Twin):
 
 
 @dataclass(kw_only=True, init=False, repr=False, eq=False)
-class ScenarioHead(_Twin):
+class ScenarioHead(Frozen):
     """The parts of a scenario that are not facts."""
 
     id: str
@@ -336,8 +357,8 @@ def _default(f: dataclasses.Field[Any]) -> Any:
 # ------------------------------------------------- checked rules and scenarios
 
 
-@dataclass(frozen=True)
-class Conclusion:
+@dataclass(init=False, repr=False, eq=False)
+class Conclusion(Frozen):
     """What a rule concludes about one action (law: a verdict; policy/practice: does/does_not)."""
 
     action: str
@@ -347,8 +368,8 @@ class Conclusion:
     question: str | None = None
 
 
-@dataclass(frozen=True)
-class Rule:
+@dataclass(init=False, repr=False, eq=False)
+class Rule(Frozen):
     """A rule that passed every check, ready to compile."""
 
     id: str
@@ -380,8 +401,8 @@ class Rule:
         return self.kind == "law" and any(c.value == NOT_ADDRESSED for c in self.conclusions)
 
 
-@dataclass(frozen=True)
-class Scenario:
+@dataclass(init=False, repr=False, eq=False)
+class Scenario(Frozen):
     """A scenario that passed every check: its head and every stated fact."""
 
     head: ScenarioHead

@@ -7,10 +7,11 @@ Two engines run the same Program and must agree exactly:
 This module is the only one that imports durable_rules. Its traps (ENGINE-NOTES.md) are
 designed out here: one fact per scenario and stratum carrying every fact the stratum tests
 (strictly typed, under short field names) and a positive discriminator, a catch-all rule so
-every fact is handled, a fresh session id per evaluation whose state is deleted in `finally`,
-one-parameter actions that are registered but never run (the agenda is drained straight from
-the C core, so no action error can be swallowed), and the Host built once per process with
-its timer threads disabled.
+every fact is handled, one session per evaluation running at a time (its facts retracted
+afterwards and the session reused only when durable_rules reports it empty, else its state
+deleted in `finally`), one-parameter actions that are registered but never run (the agenda is
+drained straight from the C core, so no action error can be swallowed), and the Host built once
+per process with its timer threads disabled.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from policyengine.compile import Program
@@ -48,14 +49,6 @@ class Engine:
 
     def run(self, program: Program, record: dict[str, Any]) -> Firing:
         raise NotImplementedError
-
-
-def _firing(
-    engine: str, fired: set[str], derived: dict[str, list[str]], facts: dict[str, Any], program: Program
-) -> Firing:
-    """What fired in program order, and the derived facts in name order."""
-    order = tuple(sorted(fired, key=program.position.__getitem__))
-    return Firing(engine, order, {f: tuple(v) for f, v in sorted(derived.items())}, facts)
 
 
 class ReferenceEngine(Engine):
@@ -171,8 +164,12 @@ def _fact_encoder(names: dict[str, str], discriminator: str) -> Callable[[dict[s
     """
     template = "{" + "".join(f'"{field}":%s,' for field in names.values())
     template += '"sid":"%s","t":' + _encode(discriminator) + "}"
-    values = ", ".join(f"(T.get(r[n[{i}]]) or J(r[n[{i}]]))" for i in range(len(names)))
-    source = f"def encode(r, sid):\n    return P % ({values}{', ' if names else ''}sid,)\n"
+    # each value read once; the two booleans written without a call, strings looked up
+    reads = "".join(f"    v{i} = r[n[{i}]]\n" for i in range(len(names)))
+    values = ", ".join(
+        f'("true" if v{i} is True else "false" if v{i} is False else T.get(v{i}) or J(v{i}))' for i in range(len(names))
+    )
+    source = f"def encode(r, sid):\n{reads}    return P % ({values}{', ' if names else ''}sid,)\n"
     namespace: dict[str, Any] = {"P": template, "T": _TEXT, "J": _json_value, "n": tuple(names)}
     exec(compile(source, "<policyengine durable fact>", "exec"), namespace)  # noqa: S102
     encode: Callable[[dict[str, Any], str], str] = namespace["encode"]
@@ -197,6 +194,52 @@ class _Plan:
     name: str
     strata: tuple[_Stratum, ...]
     handle: Any  # the ruleset's handle in durable_rules' C core
+    #: ids of this ruleset's sessions left empty by an evaluation, for the next one to use
+    sessions: list[str] = field(default_factory=list)
+    #: per stratum, the durable rules that fired (agenda order) -> the facts that derives
+    derivations: dict[tuple[int, tuple[str, ...]], tuple[str, ...]] = field(default_factory=dict)
+    #: the durable rules that fired in each stratum -> (the rules that fired, in program order,
+    #: and the derived facts with the rules that derive them, in name order)
+    outcomes: dict[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = field(
+        default_factory=dict
+    )
+
+    def derives(self, k: int, groups: tuple[str, ...]) -> tuple[str, ...]:
+        """The facts that stratum `k` derives when these durable rules fire."""
+        found = self.derivations.get((k, groups))
+        if found is None:
+            stratum = self.strata[k]
+            now = {rule_id for group in groups for rule_id in stratum.groups[group]}
+            found = tuple(
+                dict.fromkeys(f for rule_id, derives in stratum.derivations if rule_id in now for f in derives)
+            )
+            if len(self.derivations) > 100_000:
+                self.derivations.clear()
+            self.derivations[(k, groups)] = found
+        return found
+
+    def outcome(
+        self, groups: tuple[tuple[str, ...], ...], program: Program
+    ) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+        """What fired, in program order, and the facts derived (with their rules), in name order,
+        when these durable rules fired in each stratum."""
+        found = self.outcomes.get(groups)
+        if found is None:
+            fired: set[str] = set()
+            derived: dict[str, list[str]] = {}
+            for stratum, names in zip(self.strata, groups, strict=True):
+                now = {rule_id for group in names for rule_id in stratum.groups[group]}
+                fired |= now
+                for rule_id, derives in stratum.derivations:
+                    if rule_id in now:
+                        for fact in derives:
+                            derived.setdefault(fact, []).append(rule_id)
+            order = tuple(sorted(fired, key=program.position.__getitem__))
+            found = (order, {f: tuple(v) for f, v in sorted(derived.items())})
+            if len(self.outcomes) > 100_000:
+                self.outcomes.clear()
+            self.outcomes[groups] = found
+        return found
 
 
 class DurableEngine(Engine):
@@ -276,45 +319,67 @@ class DurableEngine(Engine):
         """Registered for every durable rule, never called: `run` reads the agenda itself."""
 
     def run(self, program: Program, record: dict[str, Any]) -> Firing:
-        """One session: per stratum, assert its fact and drain the agenda the Rete network builds.
+        """One session: per stratum, assert its fact and drain the agenda the Rete network builds;
+        then retract the facts, leaving the session empty for the next evaluation.
 
         The agenda is read straight from durable_rules' C core (each entry names the durable
         rule that fired) instead of through its Python host's per-firing closures and state
         round trips: the same Rete network decides which rules fire, at a fraction of the
         Python cost. durable_rules' Python code is not called here, so nothing it could warn
         about runs.
-        """
+
+        Opening a session costs durable_rules most of an evaluation (it sets up the session's
+        state, and its state record goes through the network), so a session is reused: once its
+        facts are retracted and durable_rules reports it holds no fact, it goes back to the
+        plan's free sessions. A session in any other condition (an error midway, a fact left
+        behind) is deleted instead, as every session used to be. Sessions are taken and given
+        back one evaluation at a time, so concurrent evaluations never share one, and there are
+        never more live sessions than evaluations running at once (far below the 1,024 limit)."""
         import durable_rules_engine as core
 
         plan = self._plan(program)
         handle = plan.handle
-        sid = f"s{next(self._sids)}"
-        facts = dict(record)
-        fired: set[str] = set()
-        derived: dict[str, list[str]] = {}
+        free = plan.sessions
         try:
-            for stratum in plan.strata:
-                result = core.assert_fact(handle, stratum.encode(facts, sid))
+            sid = free.pop()
+        except IndexError:
+            sid = f"s{next(self._sids)}"
+        facts = dict(record)
+        fired: list[tuple[str, ...]] = []  # per stratum, the durable rules that fired
+        asserted: list[str] = []
+        last = len(plan.strata) - 1
+        empty = False
+        try:
+            for k, stratum in enumerate(plan.strata):
+                text = stratum.encode(facts, sid)
+                result = core.assert_fact(handle, text)
                 if result[0] != 0:
                     raise EngineError(f"durable_rules did not accept the fact (code {result[0]})")
+                asserted.append(text)
                 state = result[1]
                 action = core.start_action_for_state(handle, state)
                 message = action[1] if action else None
-                now: set[str] = set()
+                groups: list[str] = []
                 while message:
                     # the agenda entry is {"<durable rule>": {...}}; its name has no quote or escape in it
-                    now.update(stratum.groups[message[2 : message.index('"', 2)]])
+                    groups.append(message[2 : message.index('"', 2)])
                     message = core.complete_and_start_action(handle, state)
-                fired |= now
-                for rule_id, derives in stratum.derivations:
-                    if rule_id in now:
-                        for fact in derives:
-                            derived.setdefault(fact, []).append(rule_id)
-                for fact in derived:
-                    facts[fact] = True
+                fired.append(tuple(groups))
+                if k < last and stratum.derivations:  # a later stratum tests what this one derives
+                    for fact in plan.derives(k, fired[-1]):
+                        facts[fact] = True
+            for text in asserted:
+                core.retract_fact(handle, text)
+            empty = core.get_facts(handle, sid) == "[]"
         finally:
-            core.delete_state(handle, sid)
-        return _firing(self.name, fired, derived, facts, program)
+            if empty:
+                free.append(sid)
+            else:
+                core.delete_state(handle, sid)
+        order, derived = plan.outcome(tuple(fired), program)
+        for fact in derived:
+            facts[fact] = True
+        return Firing(self.name, order, dict(derived), facts)
 
 
 _Strata = list[tuple[list[tuple[str, Condition | None]], tuple[tuple[str, tuple[str, ...]], ...]]]

@@ -19,9 +19,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+# PyYAML's pure-Python Reader compiles, when PyYAML is imported, a character class spanning all of
+# Unicode (its printable characters), which costs `re` about as much as the rest of importing PyYAML
+# together, on every command; this module reads with libyaml, which does not use it. The same class
+# written as the negation's complement (the characters it refuses, a few short ranges) compiles ten
+# times faster and matches exactly the same characters (tests/test_load.py compares them on every
+# code point), so it is placed in `re`'s cache under PyYAML's pattern first. Where `re` keeps no such
+# cache, nothing is done.
+YAML_NOT_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+YAML_NOT_PRINTABLE_FAST = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+_re_cache = getattr(re, "_cache", None)
+if isinstance(_re_cache, dict) and (str, YAML_NOT_PRINTABLE, 0) not in _re_cache:
+    _re_cache[(str, YAML_NOT_PRINTABLE, 0)] = re.compile(YAML_NOT_PRINTABLE_FAST)
 
-from policyengine.errors import InputError, Problem
+import yaml  # noqa: E402  (after the cache entry above)
+
+from policyengine.errors import InputError, Problem  # noqa: E402
 
 Path_ = tuple[str | int, ...]
 

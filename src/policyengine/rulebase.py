@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policyengine import bundled
-from policyengine.checked import Registry, Rule, Vocabulary
+from policyengine.checked import Frozen, Registry, Rule, Vocabulary
 from policyengine.compile import Program, compile_rules
 from policyengine.errors import InputError, Problem
 from policyengine.load import Document, Path_, display_name, load_yaml, yaml_files
@@ -40,16 +40,16 @@ class VocabularyError(InputError):
     """The vocabulary or the registry is invalid: no rule can be checked against it."""
 
 
-@dataclass(frozen=True)
-class Location:
+@dataclass(init=False, repr=False, eq=False)
+class Location(Frozen):
     """Where something is written: a file (as the user names it) and a line."""
 
     file: str
     line: int | None
 
 
-@dataclass(frozen=True)
-class SourceMap:
+@dataclass(init=False, repr=False, eq=False)
+class SourceMap(Frozen):
     """File and line of every rule, of each of its sources, and of each part of its condition.
 
     `conditions` is keyed by rule id and the path inside the rule's `when` (keys and list
@@ -74,8 +74,8 @@ class SourceMap:
         return self.conditions.get((rule_id, path), self.rules[rule_id])
 
 
-@dataclass(frozen=True)
-class Rulebase:
+@dataclass(init=False, repr=False, eq=False)
+class Rulebase(Frozen):
     """Vocabulary, registry and checked rules of one rules directory, with what was read.
 
     `documents` are the rule files as loaded (vocabulary and registry apart);
@@ -123,13 +123,18 @@ class Rulebase:
         """Per set of fired rules: the sorted days their in-force periods and declarations begin or end."""
         return {}
 
+    @cached_property
+    def _last(self) -> list[tuple[Any, ...]]:
+        """The last resolution asked for: (firing, day, agency, date of knowledge, decisions)."""
+        return [(None, None, None, None, ())]
+
     def __getstate__(self) -> dict[str, Any]:
         """The state to pickle: without the remembered resolutions (they stay in the process), and
         with what only the commands that show files need (the documents and the source map) packed
         apart, unpickled when first asked for: a `run` from the cache never reads them, and they
         are more than half of it."""
         state = dict(self.__dict__)
-        for memo in ("_resolutions", "_decisions", "_boundaries"):
+        for memo in ("_resolutions", "_decisions", "_boundaries", "_last"):
             state.pop(memo, None)
         if _DEFERRED_STATE not in state:
             import pickle
@@ -169,6 +174,10 @@ class Rulebase:
         Which fired rules are in force on `day` changes only on the days their periods begin
         or end, so the key holds the place of `day` among those days (likewise `known_on` among
         their declaration days) instead of a flag per rule."""
+        last = self._last[0]
+        if last[0] is firing and last[1] == day and last[2] == agency and last[3] == known_on:
+            again: tuple[Decision, ...] = last[4]  # asked again for the same (batch asks twice per record)
+            return again
         fired = firing.fired
         bounds = self._boundaries.get(fired)
         if bounds is None:
@@ -186,6 +195,7 @@ class Rulebase:
                 self._resolutions.clear()
             decisions = resolve(firing, self.by_id, self.actions, day, agency, known_on, self._decisions)
             found = self._resolutions[key] = tuple(decisions)
+        self._last[0] = (firing, day, agency, known_on, found)
         return found
 
 

@@ -17,7 +17,7 @@ from policyengine import __version__
 TYPE_CHECKING = False  # not typing's: importing typing alone costs `--version` a third of its time
 if TYPE_CHECKING:  # argparse is imported when used: `--version` and a bare call import nothing more
     import argparse
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
 
 class Command:
@@ -59,13 +59,28 @@ def _placeholder(sub, command: Command) -> None:
     sub.add_parser(command.name, help=command.help, add_help=False)
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, listed: bool = True) -> argparse.ArgumentParser:
     """The parser of every command, or (with `only`) of that one command alone, the others being
-    names with their help: only the modules of the commands built are imported."""
+    names with their help (`listed`; without it, left out: only the top-level help shows them,
+    and each costs an argparse parser): only the modules of the commands built are imported."""
     import argparse
     import importlib
 
+    class _Formatter(argparse.HelpFormatter):
+        """argparse's help layout, the width found as `shutil.get_terminal_size` finds it without
+        importing shutil (and the compression modules it loads: about a twentieth of a `run`), which
+        argparse does for every option added, to check its metavar."""
+
+        def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+            if width is None:
+                width = _terminal_columns() - 2
+            super().__init__(prog, indent_increment, max_help_position, width)
+
     class _Parser(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("formatter_class", _Formatter)
+            super().__init__(*args, **kwargs)
+
         def error(self, message: str) -> NoReturn:  # argparse's own errors also exit 2, without usage noise
             self.exit(2, f"policyengine: error: {message}\n")
 
@@ -75,9 +90,27 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for command in COMMANDS:
         if only is None or command.name == only:
             importlib.import_module(command.module).register(sub)
-        else:
+        elif listed:
             _placeholder(sub, command)
     return parser
+
+
+def _terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns`: COLUMNS when a positive number, else standard output's
+    terminal, else 80."""
+    import os
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return size.columns or 80
 
 
 def command_list() -> str:
@@ -97,6 +130,11 @@ def _chosen(argv: list[str]) -> str | None:
     return None
 
 
+def _asks_for_help(options: list[str]) -> bool:
+    """Whether the options before the command word ask for the top-level help (which lists every command)."""
+    return any(a.startswith("-h") or (len(a) > 2 and "--help".startswith(a.split("=", 1)[0])) for a in options)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv == ["--version"]:
@@ -114,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = f" (did you mean '{close[0]}'?)" if close else f" (commands: {', '.join(names)})"
         print(f"policyengine: error: unknown command '{name}'{hint}", file=sys.stderr)
         return 2
-    args = build_parser(name or "").parse_args(argv)
+    args = build_parser(name or "", listed=name is None or _asks_for_help(argv[: argv.index(name)])).parse_args(argv)
     if args.command is None:
         sys.stdout.write(command_list())
         return 0
