@@ -41,6 +41,14 @@ def test_strict_types_and_negation_in_generated_code():
         (AllOf((Test("x", "eq", "a"), Test("y", "eq", False))), {"x": "a", "y": 0}, False),
         (AnyOf((Test("x", "eq", "a"), Test("y", "eq", False))), {"x": "b", "y": False}, True),
         (None, {}, True),
+        # a fact every test compares with one type: a value of another type equals and orders with nothing
+        (Test("x", "neq", "a"), {"x": None}, True),
+        (Test("x", "lt", "b"), {"x": None}, False),
+        (Test("x", "gte", "2019-09-23"), {"x": 20190923}, False),
+        # a fact tested against values of two types: each test checks the type itself
+        (AnyOf((Test("x", "eq", 1), Test("x", "eq", "1"))), {"x": "1"}, True),
+        (AnyOf((Test("x", "eq", 1), Test("x", "eq", "1"))), {"x": True}, False),
+        (AllOf((Test("x", "neq", 1), Test("x", "lt", "b"))), {"x": "a"}, True),
     ]
     for cond, facts, expected in cases:
         assert holds(cond, facts) is expected

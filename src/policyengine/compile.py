@@ -9,7 +9,6 @@ rule never tests a derived fact before every definition of it has run.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -173,4 +172,6 @@ def _digest(grouped: list[list[CompiledRule]]) -> str:
         return None if c is None else _Encode().visit(c)
 
     payload = [[[r.id, enc(r.condition)] for r in g] for g in grouped]
+    import hashlib  # when compiling only: a run from the cache never needs it
+
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
