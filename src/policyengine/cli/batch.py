@@ -455,6 +455,9 @@ def _worker(index: int, workers: int, args: argparse.Namespace, inbox: Any, outb
         from policyengine.batch import owner
 
         Worker.setup(args)
+        import gc
+
+        gc.freeze()  # the modules and the rulebase live as long as the worker: the collector skips them
         batch = Worker.batch
         waiting: dict[int, tuple[Any, list[Any], list[Any], int, str, str]] = {}
         for message in messages():
