@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -96,25 +97,35 @@ def end_to_end(n: int, runs: list[tuple[str, int]], folder: Path) -> None:
             print(f"{engine}: 2 workers / 1 worker = {rates[(engine, 2)] / rates[(engine, 1)]:.2f}x")
 
 
-def per_case(n: int) -> None:
-    """Every record through the whole per-case path (no case deduplication), both engines."""
+def per_case(n: int, repeat: int = 1) -> None:
+    """Every record through the whole per-case path (no case deduplication), both engines.
+
+    With `repeat` > 1 the engines take turns, each turn on a freshly loaded rulebase (nothing
+    remembered from the turn before), and the median of the turns is printed beside each: on a
+    shared virtual machine one timing of a second or so moves by a third from run to run."""
     from benchmarks.generate import records
     from policyengine.batch import Batch
     from policyengine.pipeline import load_rulebase
 
     rows = list(records(load_rulebase(), n, seed=7))
-    rates = {}
-    for engine in ("durable", "reference"):
-        rulebase = load_rulebase()  # a fresh copy each: neither engine inherits the other's remembered resolutions
-        batch = Batch(rulebase, engine)
-        facts = [batch.facts_of({k: v for k, v in r.items() if k not in ("id", "time")}) for r in rows]
-        for f in facts[:200]:  # warm up: rulesets registered, generated code compiled
-            batch._evaluate(f, f["date"])
-        start = time.process_time()
-        for f in facts:
-            batch._evaluate(f, f["date"])
-        rates[engine] = n / (time.process_time() - start)
-        print(f"per-case path, {engine:10} {rates[engine]:>10,.0f} records/s (CPU time, one core)")
+    turns: dict[str, list[float]] = {"durable": [], "reference": []}
+    for turn in range(repeat):
+        for engine in turns:
+            rulebase = load_rulebase()  # a fresh copy each: no engine inherits remembered resolutions
+            batch = Batch(rulebase, engine)
+            facts = [batch.facts_of({k: v for k, v in r.items() if k not in ("id", "time")}) for r in rows]
+            for f in facts[:200]:  # warm up: rulesets registered, generated code compiled
+                batch._evaluate(f, f["date"])
+            start = time.process_time()
+            for f in facts:
+                batch._evaluate(f, f["date"])
+            turns[engine].append(n / (time.process_time() - start))
+            label = f" (turn {turn + 1} of {repeat})" if repeat > 1 else ""
+            print(f"per-case path, {engine:10} {turns[engine][-1]:>10,.0f} records/s (CPU time, one core){label}")
+    rates = {engine: statistics.median(found) for engine, found in turns.items()}
+    if repeat > 1:
+        for engine, rate in rates.items():
+            print(f"per-case path, {engine:10} {rate:>10,.0f} records/s, median of {repeat} turns")
     print(f"per-case durable/reference ratio: {rates['durable'] / rates['reference']:.2f}")
 
 
@@ -126,10 +137,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("n", type=int, nargs="?", default=100_000)
     p.add_argument("--only", action="append", metavar="ENGINE:WORKERS", help="e.g. durable:1 (repeatable)")
     p.add_argument("--per-case", type=int, metavar="N", help="measure the per-case path on N records instead")
+    p.add_argument("--repeat", type=int, default=1, metavar="K", help="with --per-case: K turns per engine; the median")
     p.add_argument("--dir", type=Path, help="where records and outputs go (default: a temporary directory)")
     args = p.parse_args(argv)
     if args.per_case:
-        per_case(args.per_case)
+        per_case(args.per_case, args.repeat)
         return 0
     runs = [(e, w) for e in ("durable", "reference") for w in (1, 2)]
     if args.only:
