@@ -141,13 +141,6 @@ class Jurisdiction(Strict):
     county: Text | None = None
     city: Text | None = None
 
-    def label(self) -> str:
-        if self.level == "county":
-            return f"{self.county} County"
-        if self.level == "city":
-            return f"City of {self.city}"
-        return "United States" if self.level == "federal" else "State of Minnesota"
-
 
 class RuleFile(Strict):
     jurisdiction: Jurisdiction
