@@ -241,7 +241,7 @@ def mutated(draw: st.DrawFn) -> dict[Any, Any]:
         elif where == "fact":
             group = draw(st.sampled_from(["person", "place", "immigration", "custody", "agency"]))
             if isinstance(data.get(group), dict) and data[group]:
-                data[group][draw(st.sampled_from(sorted(data[group])))] = value
+                data[group][draw(st.sampled_from(sorted(data[group], key=str)))] = value
             else:
                 data[group] = value
         elif where == "drop":
