@@ -17,6 +17,7 @@ scenario, the fuzz corpus and mutated documents.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -216,10 +217,8 @@ _EDGE_SPACE = " \t\n\r\x0b\x0c"
 _DECISION_VERDICTS = frozenset(get_args(DecisionVerdict))
 _PRACTICES = frozenset(get_args(ExpectedPractice))
 _LEANINGS = frozenset(get_args(Verdict))
-_EXPECTATION_KEYS = frozenset(
-    ("verdict", "verdict_not", "practice", "leaning", "decided_by", "concurring", "defeated", "sources_include")
-)
-_DEFEAT_KEYS = frozenset(("rule", "doctrine", "by"))
+_EXPECTATION_KEYS = frozenset(f.name for f in dataclasses.fields(Expectation))
+_DEFEAT_KEYS = frozenset(f.name for f in dataclasses.fields(DefeatExpectation))
 
 
 def _head(data: dict[Any, Any]) -> ScenarioHead:

@@ -554,7 +554,7 @@ class _Columnar:
         self.batch = batch
         self.codes: dict[str, dict[Any, int]] = {}  # per fact: (type, value) -> code, across chunks
         #: per set of columns, per combination of their codes (as bytes): the base, packed in one
-        #: int (`_pack`), or why the combination is bad
+        #: int (keyed facts << 40 | place << 20 | county, see `_base`), or why the combination is bad
         self.bases: dict[tuple[str, ...], dict[bytes, int | str]] = {}
         self.values: list[tuple] = []  # keyed facts, interned
         self.values_index: dict[tuple, int] = {}

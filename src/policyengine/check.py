@@ -21,7 +21,6 @@ from pydantic import BaseModel, ValidationError
 from policyengine.accept import allowed_values as allowed_values
 from policyengine.accept import check_value as check_value
 from policyengine.accept import head_data, stated_facts
-from policyengine.accept import iso_date as _iso_date  # noqa: F401  (named here for earlier callers)
 from policyengine.checked import SCENARIO_HEAD_KEYS as SCENARIO_HEAD_KEYS
 from policyengine.checked import Jurisdiction as CheckedJurisdiction
 from policyengine.checked import Registry as CheckedRegistry

@@ -186,6 +186,10 @@ class _Stratum:
     #: (rule id, facts it derives), for the rules of this stratum that derive any
     derivations: tuple[tuple[str, tuple[str, ...]], ...]
 
+    def rules_of(self, groups: tuple[str, ...]) -> set[str]:
+        """The ids of the rules these durable rules (fired in this stratum) stand for."""
+        return {rule_id for group in groups for rule_id in self.groups[group]}
+
 
 @dataclass(frozen=True)
 class _Plan:
@@ -209,7 +213,7 @@ class _Plan:
         found = self.derivations.get((k, groups))
         if found is None:
             stratum = self.strata[k]
-            now = {rule_id for group in groups for rule_id in stratum.groups[group]}
+            now = stratum.rules_of(groups)
             found = tuple(
                 dict.fromkeys(f for rule_id, derives in stratum.derivations if rule_id in now for f in derives)
             )
@@ -228,7 +232,7 @@ class _Plan:
             fired: set[str] = set()
             derived: dict[str, list[str]] = {}
             for stratum, names in zip(self.strata, groups, strict=True):
-                now = {rule_id for group in names for rule_id in stratum.groups[group]}
+                now = stratum.rules_of(names)
                 fired |= now
                 for rule_id, derives in stratum.derivations:
                     if rule_id in now:

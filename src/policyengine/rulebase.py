@@ -199,8 +199,8 @@ class Rulebase(Frozen):
         return found
 
 
-# The class-level defaults of the deferred fields would answer before `__getattr__` is asked: the
-# generated `__init__` keeps its own copies of them, so they go.
+# The class-level defaults of the deferred fields would answer before `__getattr__` is asked; the
+# constructor reads the defaults from the dataclass fields (`checked.Frozen`), so they go.
 for _name in _DEFERRED:
     if _name in Rulebase.__dict__:
         delattr(Rulebase, _name)

@@ -376,11 +376,8 @@ class Explorer:
         answers: dict[int, bool] = {}  # per firing and (day, agency): found or not
         budget = limit  # points left to visit
         for varied in self.variations(facts):
-            fired = self._fired.setdefault(varied, {})
             for cell in cells if budget >= len(cells) else cells[:budget]:
-                firing = fired.get(cell.seen)
-                if firing is None:
-                    firing = fired[cell.seen] = self._fire(varied, cell)
+                firing = self._firing_at(varied, cell)
                 key = firing * width + cell.slot
                 answer = answers.get(key)
                 if answer is None:
@@ -395,13 +392,17 @@ class Explorer:
     def outcome(self, point: _Point) -> Outcome:
         """One point's outcome, through its class (what `search` asks `found` about)."""
         seen = self._sees(point.county, point.city, point.day, point.agency)
-        fired = self._fired.setdefault(point.varied, {})
-        firing = fired.get(seen)
-        if firing is None:
-            firing = fired[seen] = self._fire(
-                point.varied, _Cell(point.county, point.city, point.day, point.agency, seen, 0)
-            )
-        return self._outcome(firing, point.day, point.agency)
+        cell = _Cell(point.county, point.city, point.day, point.agency, seen, 0)
+        return self._outcome(self._firing_at(point.varied, cell), point.day, point.agency)
+
+    def _firing_at(self, varied: Varied, cell: _Cell) -> int:
+        """What fires (by number) for this variation of the facts in this cell, run once per
+        variation and what the engine sees (`cell.seen`)."""
+        fired = self._fired.setdefault(varied, {})
+        found = fired.get(cell.seen)
+        if found is None:
+            found = fired[cell.seen] = self._fire(varied, cell)
+        return found
 
     def _grid(
         self, places: list[tuple[str, str]], days: list[dt.date], agencies: list[str]
