@@ -142,8 +142,11 @@ def test_killed_and_resumed_neither_duplicates_nor_loses(ten_thousand, tmp_path,
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(parts.glob("*.done.json"))) < 4:
         time.sleep(0.05)
+    helpers = _descendants(proc.pid)  # the forkserver and the workers, with --workers 2
+    assert helpers or workers == "1" or not Path("/proc").is_dir()
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    assert not _still_running(helpers, within=30), "processes of the killed batch were left running"
     done_before = len(list(parts.glob("*.done.json")))
     assert 4 <= done_before < 20, "the run was not interrupted halfway"
     assert not out.exists()
@@ -159,6 +162,40 @@ def test_killed_and_resumed_neither_duplicates_nor_loses(ten_thousand, tmp_path,
     ids = [r["id"] for r in _rows(out)] + [e["id"] for e in _rows(tmp_path / "out.csv.errors.csv")]
     assert len(ids) == len(set(ids)) == 10_000
     assert set(ids) == {r["id"] for r in _rows(ten_thousand)}
+
+
+def _descendants(pid: int) -> set[int]:
+    """The processes below `pid` (Linux's /proc; none found elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _still_running(pids: set[int], within: float) -> set[int]:
+    """Those of `pids` still running (not ended, not a zombie) after up to `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        alive = set()
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.add(pid)
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
 
 
 def test_two_workers_write_what_one_writes_in_every_format(rulebase, tmp_path):

@@ -435,22 +435,9 @@ def _worker(index: int, workers: int, args: argparse.Namespace, inbox: Any, outb
     cases of the chunk this process owns, and ask the parent for the others ("need");
     ("ask", number, cases): evaluate cases another process's chunk needs ("answer");
     ("answers", number, answers, evaluated): the answers a chunk waited for; finish it, write
-    its part file ("done"); None: stop. Nothing here waits for another process. It stops too
-    when the parent is gone (`lifeline` reads the end of a pipe only the parent writes to)."""
-    import queue
-
-    def messages() -> Iterator[Any]:
-        while True:
-            try:
-                message = inbox.get(timeout=2.0)
-            except queue.Empty:
-                if lifeline.poll():  # the parent's end is closed: it was killed
-                    return
-                continue
-            if message is None:
-                return
-            yield message
-
+    its part file ("done"); None: stop. Nothing here waits for another process. It ends at once
+    when the parent is gone (`_end_with_parent`)."""
+    _end_with_parent(lifeline)
     try:
         from policyengine.batch import owner
 
@@ -460,7 +447,7 @@ def _worker(index: int, workers: int, args: argparse.Namespace, inbox: Any, outb
         gc.freeze()  # the modules and the rulebase live as long as the worker: the collector skips them
         batch = Worker.batch
         waiting: dict[int, tuple[Any, list[Any], list[Any], int, str, str]] = {}
-        for message in messages():
+        for message in iter(inbox.get, None):
             kind, number = message[0], message[1]
             if kind == "chunk":
                 _, _, first_row, data, parts, fmt = message
@@ -494,6 +481,27 @@ def _worker(index: int, workers: int, args: argparse.Namespace, inbox: Any, outb
         import traceback
 
         outbox.put(("error", -1, traceback.format_exc()))
+
+
+def _end_with_parent(lifeline: Any) -> None:
+    """End this worker as soon as the parent process is gone, whatever the worker is doing.
+
+    `lifeline` reads a pipe only the parent writes to (and never does): it reads as closed when
+    the parent ends, killed or not. A thread waits for that, because the worker itself may be
+    blocked reading its inbox for good: a parent killed while writing a message leaves half of it
+    there, and the worker holds the inbox's other end too, so the read never ends (found as
+    workers left running after `tests/test_batch.py` killed their parent)."""
+    import os
+    import threading
+
+    def wait() -> None:
+        try:
+            lifeline.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=wait, name="policyengine-lifeline", daemon=True).start()
 
 
 def _finish(number: int, steps: Any, found: list[int], evaluated: int, parts: str, fmt: str) -> dict[str, Any]:
