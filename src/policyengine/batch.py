@@ -40,7 +40,6 @@ HOLD_LIMIT = "federal_hold_limit"
 PROBLEM = "__problem__"  # set by a reader on a row it could not read (bad JSON, ...)
 CASES_KEPT = 1 << 18  # cases whose answer a Batch keeps (about 100 bytes each)
 ROWS_KEPT = 1 << 12  # resolutions whose output row a Batch keeps
-BASES_KEPT = 1 << 18  # combinations of stated facts whose check is kept
 VALUES_KEPT = 1 << 20  # distinct keyed facts interned (their cases are forgotten with them)
 ROW_FIELDS = ("verdict", "practice", "decided_by", "practice_by")
 TRUE_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
@@ -552,10 +551,13 @@ class _Columnar:
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
-        self.codes: dict[str, dict[Any, int]] = {}  # per fact: (type, value) -> code, across chunks
-        #: per set of columns, per combination of their codes (as bytes): the base, packed in one
-        #: int (keyed facts << 40 | place << 20 | county, see `_base`), or why the combination is bad
-        self.bases: dict[tuple[str, ...], dict[bytes, int | str]] = {}
+        #: per fact: each value read (converted and checked) interned, across chunks: (type,
+        #: value) -> code, and per code the value and its code among the fact's keyed values
+        self.read: dict[str, tuple[dict[Any, int], list[Any], list[int]]] = {}
+        #: per fact: its keyed values (`CaseKeys.value`) interned: (type, value) -> code, values
+        self.keyed: dict[str, tuple[dict[Any, int], list[Any]]] = {}
+        #: a combination of keyed-value codes (int32s as bytes) -> its keyed facts in `values`
+        self.values_by_codes: dict[bytes, int] = {}
         self.values: list[tuple] = []  # keyed facts, interned
         self.values_index: dict[tuple, int] = {}
         self.wheres: list[Any] = []  # per place: its change dates as day ordinals
@@ -576,13 +578,18 @@ class _Columnar:
         return self._intern(self.values_index, self.values, values) * self.span + interval
 
     def forget_if_large(self) -> None:
-        """Forget the interned keyed facts, with the bases and cases that refer to them, when
-        there are more than VALUES_KEPT (called only between chunks: nothing then holds them)."""
+        """Forget what grows with the distinct values of a batch when it is past its bound
+        (called only between chunks: nothing then holds a code): the interned keyed facts, with
+        the cases that refer to them, past VALUES_KEPT; the values read, past VALUES_KEPT in all."""
         if len(self.values) > VALUES_KEPT:
             self.values.clear()
             self.values_index.clear()
-            self.bases.clear()
+            self.values_by_codes.clear()
             self.batch._cases.clear()
+        if sum(len(index) for index, _, _ in self.read.values()) > VALUES_KEPT:
+            self.read.clear()
+            self.keyed.clear()
+            self.values_by_codes.clear()
 
     def _intern(self, index: dict, items: list, value: Any) -> int:
         found = index.get(value)
@@ -591,46 +598,127 @@ class _Columnar:
             items.append(value)
         return found
 
-    def _code(self, fact: str, value: Any) -> int:
-        table = self.codes.setdefault(fact, {})
-        try:
-            key = (value.__class__, value)
-            found = table.get(key)
-        except TypeError:
-            return -1 - len(table) - id(value) % (1 << 40)  # unhashable: a code of its own
+    def _read(self, fact: str, value: Any) -> int:
+        """The code of a value of `fact` (converted and checked), interned for this batch."""
+        found = self.read.get(fact)
         if found is None:
-            if len(table) > 1_000_000:  # a bound on memory (a column of ids mapped as a fact)
-                table.clear()
-                self.bases.clear()
-            found = table[key] = len(table)
-        return found
+            found = self.read[fact] = ({}, [], [])
+        index, values, keyed = found
+        key = (value.__class__, value)  # the vocabulary's values are hashable
+        code = index.get(key)
+        if code is None:
+            code = index[key] = len(values)
+            values.append(value)
+            kept = self.keyed.get(fact)
+            if kept is None:
+                kept = self.keyed[fact] = ({}, [])
+            k_value = self.batch.keys.value(fact, value)
+            keyed.append(self._intern(kept[0], kept[1], (k_value.__class__, k_value)))
+        return code
 
-    # ----------------------------------------------------------------- bases
+    def _bases(
+        self, targets: tuple[str, ...], columns: list[tuple[Any, list[Any]]], m: int, messages: list[str]
+    ) -> tuple[Any, Any]:
+        """Each distinct combination of stated facts (other than the date) checked as
+        `Batch._checked` checks one record's, but column by column: (its base packed in one int
+        (keyed facts << 40 | place << 20 | county), why it is bad: an index in `messages`, or -1).
 
-    def _base(self, table: dict[bytes, int | str], key: bytes, pairs: list[tuple[str, Any]]) -> int | str:
-        """The base of one combination of stated facts (`pairs`), packed: keyed facts, place, county."""
-        found = table.get(key)
-        if found is None:
-            batch = self.batch
-            try:
-                facts = batch._checked(pairs, later=("date",))
-            except RecordError as exc:
-                found = str(exc)
-            else:
-                values, where = batch._base_key(facts)
-                w = self.wheres_index.get(where)
-                if w is None:
-                    import numpy as np
+        `columns` holds, per stated column (in input order; `targets` their facts), each of the
+        `m` combinations' index among the column's distinct values, and those values. Each distinct
+        value is read once; the first bad column wins, then the first missing required fact,
+        then a city outside the county, as in `_checked`."""
+        import numpy as np
 
-                    w = self.wheres_index[where] = len(self.wheres)
-                    bounds = [dt.date.fromisoformat(d).toordinal() for d in batch.keys.bounds(*where)]
-                    self.wheres.append(np.asarray(bounds, dtype=np.int64))
-                county = self._intern(self.counties_index, self.counties, facts["place.county"])
-                found = (self._intern(self.values_index, self.values, values) << 40) | (w << 20) | county
-            if len(table) >= BASES_KEPT:  # a bound on memory: forget, and check again when seen
-                table.clear()
-            table[key] = found
-        return found
+        batch = self.batch
+        why = np.full(m, -1, dtype=np.int64)
+        said: dict[str, int] = {}
+
+        def say(text: str) -> int:
+            found = said.get(text)
+            if found is None:
+                found = said[text] = len(messages)
+                messages.append(text)
+            return found
+
+        # per fact: the code of its value in each combination (-1: not stated); a later column of
+        # the same fact wins, as in a dict; the mapping's constants where nothing is stated
+        stated: dict[str, Any] = {}
+        for fact, (local, distinct) in zip(targets, columns, strict=True):
+            codes = np.full(len(distinct), -1, dtype=np.int64)
+            bad = np.full(len(distinct), -1, dtype=np.int64)
+            for i, raw in enumerate(distinct):
+                if raw is None or raw == "":
+                    continue
+                try:
+                    codes[i] = self._read(fact, batch.value(fact, raw))
+                except RecordError as exc:
+                    bad[i] = say(str(exc))
+            found = bad[local]
+            why = np.where((why < 0) & (found >= 0), found, why)
+            earlier = stated.get(fact)
+            here = codes[local]
+            stated[fact] = here if earlier is None else np.where(here >= 0, here, earlier)
+        for fact, value in batch.mapping.constants.items():
+            code = self._read(fact, value)
+            earlier = stated.get(fact)
+            stated[fact] = (
+                np.full(m, code, dtype=np.int64) if earlier is None else np.where(earlier >= 0, earlier, code)
+            )
+        for fact in batch._required:
+            if fact != "date":
+                missing = (stated[fact] < 0) if fact in stated else np.ones(m, dtype=bool)
+                why = np.where((why < 0) & missing, say(f"missing required fact '{fact}'"), why)
+
+        # the place of each good combination: its city in its county, the change dates that reach it
+        rows = np.nonzero(why < 0)[0]
+        none = self._read("place.city", "none")
+        city = stated.get("place.city", np.full(m, none, dtype=np.int64))
+        city = np.where(city >= 0, city, none)
+        county = stated.get("place.county", np.full(m, -1, dtype=np.int64))
+        read_city, read_county = self.read["place.city"][1], self.read.get("place.county", ({}, [], []))[1]
+        places, place_of = np.unique(np.stack([county[rows], city[rows]], axis=1), axis=0, return_inverse=True)
+        place_codes = np.zeros((len(places), 3), dtype=np.int64)  # per place: why bad (or -1), where, county
+        for p, (c_code, y_code) in enumerate(places.tolist()):
+            c_value = read_county[c_code] if c_code >= 0 else None
+            y_value = read_city[y_code]
+            if y_value != "none" and batch._city_county[y_value] != c_value:
+                place_codes[p] = (say(f"{y_value} is in {batch._city_county[y_value]} County, not {c_value}"), 0, 0)
+                continue
+            where = (batch.keys.value("place.county", c_value), batch.keys.value("place.city", y_value))
+            w = self.wheres_index.get(where)
+            if w is None:
+                w = self.wheres_index[where] = len(self.wheres)
+                bounds = [dt.date.fromisoformat(d).toordinal() for d in batch.keys.bounds(*where)]
+                self.wheres.append(np.asarray(bounds, dtype=np.int64))
+            place_codes[p] = (-1, w, self._intern(self.counties_index, self.counties, c_value))
+        place_of = place_of.reshape(-1)
+        why[rows] = place_codes[place_of, 0]
+        ok = place_codes[place_of, 0] < 0
+        rows, place_of = rows[ok], place_of[ok]
+
+        # the keyed facts of each good combination: per fact the code of its keyed value (its
+        # default's where nothing is stated); each distinct combination of codes interned once
+        keyed = np.zeros((len(rows), len(batch.keys.facts)), dtype=np.int32)
+        for k, fact in enumerate(batch.keys.facts):
+            default = self._read(fact, batch._facts[fact].default)
+            codes = stated[fact][rows] if fact in stated else np.full(len(rows), -1, dtype=np.int64)
+            keyed[:, k] = np.asarray(self.read[fact][2], dtype=np.int32)[np.where(codes >= 0, codes, default)]
+        value_of = np.zeros(len(rows), dtype=np.int64)
+        if len(rows):
+            as_bytes = np.ascontiguousarray(keyed).view(np.dtype((np.void, 4 * keyed.shape[1]))).ravel()
+            distinct, which = np.unique(as_bytes, return_inverse=True)
+            codes_of = np.zeros(len(distinct), dtype=np.int64)
+            for d, key in enumerate(distinct.tolist()):
+                v = self.values_by_codes.get(key)
+                if v is None:
+                    row = np.frombuffer(key, dtype=np.int32).tolist()
+                    value = tuple(self.keyed[f][1][c][1] for f, c in zip(batch.keys.facts, row, strict=True))
+                    v = self.values_by_codes[key] = self._intern(self.values_index, self.values, value)
+                codes_of[d] = v
+            value_of = codes_of[which.reshape(-1)]
+        packed = np.zeros(m, dtype=np.int64)
+        packed[rows] = (value_of << 40) | (place_codes[place_of, 1] << 20) | place_codes[place_of, 2]
+        return packed, why
 
     def _date(self, raw: Any) -> tuple[dt.date, dt.date, str, int] | str:
         batch = self.batch
@@ -716,7 +804,7 @@ class _Columnar:
         messages: list[str] = []
         why = np.full(n, -1, dtype=np.int64)
 
-        # bases: each distinct combination of the other stated facts, checked once
+        # bases: each distinct combination of the other stated facts, checked column by column
         if others and n:
             combo = np.zeros(n, dtype=np.int64)
             radix = 1
@@ -733,39 +821,15 @@ class _Columnar:
             first, inverse = np.zeros(1 if n else 0, dtype=np.int64), np.zeros(n, dtype=np.int64)
         other_targets = tuple(str(targets[c]) for c in others)
         encoded = [columns[c].encoded for c in others]
-        m = len(first)
-        # each combination's values as codes kept across chunks: the key of its base
-        global_codes = np.zeros((m, len(others)), dtype=np.int64)
-        for k, (t, (codes, distinct)) in enumerate(zip(other_targets, encoded, strict=True)):
-            lookup = np.asarray([self._code(t, v) for v in distinct], dtype=np.int64)
-            global_codes[:, k] = lookup[codes[first]]
-        packed = np.zeros(m, dtype=np.int64)
-        b_why = np.full(m, -1, dtype=np.int64)
         self.forget_if_large()
-        table = self.bases.setdefault(other_targets, {})
-        keys: list[bytes]
-        if others and m:  # each combination's codes as one bytes object: a compact key (4 bytes a code, where they fit)
-            small = -(1 << 31) <= int(np.amin(global_codes)) and int(np.amax(global_codes)) < 1 << 31
-            as_key = np.ascontiguousarray(global_codes.astype(np.int32) if small else global_codes)
-            rows_as_bytes = as_key.view(np.dtype((np.void, as_key.itemsize * len(others))))
-            keys = rows_as_bytes.ravel().tolist()  # type: ignore[assignment]  # numpy: a void item is bytes
-        else:
-            keys = [b""] * m
-        local_codes = np.stack([codes[first] for codes, _ in encoded], axis=1).tolist() if others else [[]] * m
+        packed, b_why = self._bases(
+            other_targets, [(codes[first], distinct) for codes, distinct in encoded], len(first), messages
+        )
 
-        def stated(j: int) -> list[tuple[str, Any]]:
-            """The stated facts (other than the date) of combination `j`, as read."""
-            return [(t, e[1][c]) for t, e, c in zip(other_targets, encoded, local_codes[j], strict=True)]
+        def stated(r: int) -> list[tuple[str, Any]]:
+            """The stated facts (other than the date) of row `r`, as read."""
+            return [(t, distinct[codes[r]]) for t, (codes, distinct) in zip(other_targets, encoded, strict=True)]
 
-        for j, key in enumerate(keys):
-            base = table.get(key)
-            if base is None:
-                base = self._base(table, key, stated(j))
-            if isinstance(base, str):
-                b_why[j] = len(messages)
-                messages.append(base)
-            else:
-                packed[j] = base
         b_values, b_where, b_county = packed >> 40, (packed >> 20) & 0xFFFFF, packed & 0xFFFFF
 
         # dates: each distinct date checked once
@@ -822,7 +886,7 @@ class _Columnar:
         for at, j in sorted(new):  # the new cases in the order their first records come
             r = int(rows[at])
             code = int(distinct_cases[j])
-            facts_read = batch._checked(stated(int(inverse[r])), later=("date",))
+            facts_read = batch._checked(stated(r), later=("date",))
             day = d_found[int(d_codes[r])]
             assert not isinstance(day, str)  # a good row's date was read
             case_key = (self.values[code // span], code % span)
