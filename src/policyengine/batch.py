@@ -47,12 +47,14 @@ TRUE_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True,
 
 class Wanted(NamedTuple):
     """A case a chunk needs the answer of: its code here, its key (keyed facts, interval) as
-    another process of the same run computes it, and one of its records (facts, as-of day)."""
+    another process of the same run computes it, and one of its records (facts, as-of day);
+    `spread` is `owner`'s hash of its keyed facts, computed once per keyed facts."""
 
     code: int
     key: tuple[tuple, int]
     facts: dict[str, Any]
     day: dt.date
+    spread: int
 
 
 class RecordError(ValueError):
@@ -468,7 +470,13 @@ class Batch:
 def owner(key: tuple[tuple, int], workers: int) -> int:
     """Which of `workers` processes evaluates a case: by a stable hash of its keyed facts (not of
     its interval, so that the cases one engine run can answer, `cases.Firings`, stay together)."""
-    return zlib.crc32(repr(key[0]).encode()) % workers
+    return spread(key[0]) % workers
+
+
+def spread(values: tuple) -> int:
+    """A hash of keyed facts that every process of a run computes alike (not Python's `hash`,
+    which differs between processes for text)."""
+    return zlib.crc32(repr(values).encode())
 
 
 class _Column:
@@ -560,6 +568,7 @@ class _Columnar:
         self.values_by_codes: dict[bytes, int] = {}
         self.values: list[tuple] = []  # keyed facts, interned
         self.values_index: dict[tuple, int] = {}
+        self.values_spread: list[int] = []  # per keyed facts: `spread`
         self.wheres: list[Any] = []  # per place: its change dates as day ordinals
         self.wheres_index: dict[tuple, int] = {}
         self.counties: list[str] = []
@@ -575,7 +584,16 @@ class _Columnar:
 
     def case_code(self, values: tuple, interval: int) -> int:
         """A case as one int: its keyed facts (interned) and the interval of its date."""
-        return self._intern(self.values_index, self.values, values) * self.span + interval
+        return self._value(values) * self.span + interval
+
+    def _value(self, values: tuple) -> int:
+        """The index of keyed facts in `values`, interned."""
+        found = self.values_index.get(values)
+        if found is None:
+            found = self.values_index[values] = len(self.values)
+            self.values.append(values)
+            self.values_spread.append(spread(values))
+        return found
 
     def forget_if_large(self) -> None:
         """Forget what grows with the distinct values of a batch when it is past its bound
@@ -584,6 +602,7 @@ class _Columnar:
         if len(self.values) > VALUES_KEPT:
             self.values.clear()
             self.values_index.clear()
+            self.values_spread.clear()
             self.values_by_codes.clear()
             self.batch._cases.clear()
         if sum(len(index) for index, _, _ in self.read.values()) > VALUES_KEPT:
@@ -618,10 +637,11 @@ class _Columnar:
 
     def _bases(
         self, targets: tuple[str, ...], columns: list[tuple[Any, list[Any]]], m: int, messages: list[str]
-    ) -> tuple[Any, Any]:
+    ) -> tuple[Any, Any, dict[str, Any]]:
         """Each distinct combination of stated facts (other than the date) checked as
         `Batch._checked` checks one record's, but column by column: (its base packed in one int
-        (keyed facts << 40 | place << 20 | county), why it is bad: an index in `messages`, or -1).
+        (keyed facts << 40 | place << 20 | county), why it is bad: an index in `messages`, or -1,
+        and per fact, in the order `_checked` gives them, the codes of its values (-1: none)).
 
         `columns` holds, per stated column (in input order; `targets` their facts), each of the
         `m` combinations' index among the column's distinct values, and those values. Each distinct
@@ -713,12 +733,13 @@ class _Columnar:
                 if v is None:
                     row = np.frombuffer(key, dtype=np.int32).tolist()
                     value = tuple(self.keyed[f][1][c][1] for f, c in zip(batch.keys.facts, row, strict=True))
-                    v = self.values_by_codes[key] = self._intern(self.values_index, self.values, value)
+                    v = self.values_by_codes[key] = self._value(value)
                 codes_of[d] = v
             value_of = codes_of[which.reshape(-1)]
         packed = np.zeros(m, dtype=np.int64)
         packed[rows] = (value_of << 40) | (place_codes[place_of, 1] << 20) | place_codes[place_of, 2]
-        return packed, why
+        in_order = {fact: stated[fact] for fact in [*batch.mapping.constants, *targets]}
+        return packed, why, in_order
 
     def _date(self, raw: Any) -> tuple[dt.date, dt.date, str, int] | str:
         batch = self.batch
@@ -775,7 +796,7 @@ class _Columnar:
         steps = self.steps(columns, n, first_row, problems, dictionary)
         wanted = next(steps)
         try:
-            steps.send([self.batch._case(code, facts, day) for code, _, facts, day in wanted])
+            steps.send([self.batch._case(w.code, w.facts, w.day) for w in wanted])
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         raise AssertionError("a chunk's steps end after the new cases")
@@ -822,13 +843,16 @@ class _Columnar:
         other_targets = tuple(str(targets[c]) for c in others)
         encoded = [columns[c].encoded for c in others]
         self.forget_if_large()
-        packed, b_why = self._bases(
+        packed, b_why, b_stated = self._bases(
             other_targets, [(codes[first], distinct) for codes, distinct in encoded], len(first), messages
         )
+        b_facts = list(b_stated)
+        b_codes = np.stack([b_stated[f] for f in b_facts], axis=1) if b_facts else np.zeros((len(first), 0), np.int64)
+        b_read = [self.read[f][1] for f in b_facts]
 
-        def stated(r: int) -> list[tuple[str, Any]]:
-            """The stated facts (other than the date) of row `r`, as read."""
-            return [(t, distinct[codes[r]]) for t, (codes, distinct) in zip(other_targets, encoded, strict=True)]
+        def facts_of(j: int) -> dict[str, Any]:
+            """The facts (other than the date) of good combination `j`, as `Batch._checked` gives them."""
+            return {f: read[c] for f, read, c in zip(b_facts, b_read, b_codes[j].tolist(), strict=True) if c >= 0}
 
         b_values, b_where, b_county = packed >> 40, (packed >> 20) & 0xFFFFF, packed & 0xFFFFF
 
@@ -886,11 +910,18 @@ class _Columnar:
         for at, j in sorted(new):  # the new cases in the order their first records come
             r = int(rows[at])
             code = int(distinct_cases[j])
-            facts_read = batch._checked(stated(r), later=("date",))
             day = d_found[int(d_codes[r])]
             assert not isinstance(day, str)  # a good row's date was read
-            case_key = (self.values[code // span], code % span)
-            wanted.append(Wanted(code, case_key, {**facts_read, "date": day[0]}, day[1]))
+            v = code // span
+            wanted.append(
+                Wanted(
+                    code,
+                    (self.values[v], code % span),
+                    {**facts_of(int(inverse[r])), "date": day[0]},
+                    day[1],
+                    self.values_spread[v],
+                )
+            )
         found = yield wanted  # from here on, no code of this chunk refers to `values`: they may be forgotten
         for (_, j), out in zip(sorted(new), found, strict=True):
             case_out[j] = out

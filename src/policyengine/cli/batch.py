@@ -439,8 +439,6 @@ def _worker(index: int, workers: int, args: argparse.Namespace, inbox: Any, outb
     when the parent is gone (`_end_with_parent`)."""
     _end_with_parent(lifeline)
     try:
-        from policyengine.batch import owner
-
         Worker.setup(args)
         import gc
 
@@ -457,7 +455,7 @@ def _worker(index: int, workers: int, args: argparse.Namespace, inbox: Any, outb
                 found: list[Any] = [None] * len(wanted)
                 asked: dict[int, list[Any]] = {}
                 for i, w in enumerate(wanted):
-                    k = owner(w.key, workers)
+                    k = w.spread % workers  # `batch.owner`
                     if k == index:
                         found[i] = batch._case(w.code, w.facts, w.day)
                     else:
