@@ -2,6 +2,7 @@
 
     python -m benchmarks.batch_bench 100000            # both engines, 1 and 2 workers
     python -m benchmarks.batch_bench 1000000 --only durable:1
+    python -m benchmarks.batch_bench 1000000 --only durable:1 --only durable:2 --repeat 3
     python -m benchmarks.batch_bench --per-case 20000  # the per-case path, no deduplication
 
 For each engine and worker count it runs `policyengine batch` end to end (read CSV, evaluate,
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,7 +53,9 @@ def _one(args: list[str]) -> None:
     print(json.dumps({"code": code, "wall": wall, "cpu": cpu, "main_cpu": main_cpu, "peak_kib": peak}))
 
 
-def end_to_end(n: int, runs: list[tuple[str, int]], folder: Path) -> None:
+def end_to_end(n: int, runs: list[tuple[str, int]], folder: Path, repeat: int = 1) -> None:
+    """Each run in `runs` end to end, `repeat` times in turn (1 worker, 2 workers, 1 worker, ...),
+    and with `repeat` > 1 the median of each: one run of 20 s moves by a tenth on this machine."""
     from benchmarks.generate import write_csv
     from policyengine.pipeline import load_rulebase
 
@@ -60,9 +64,11 @@ def end_to_end(n: int, runs: list[tuple[str, int]], folder: Path) -> None:
         t = time.perf_counter()
         write_csv(source, load_rulebase(), n, seed=7)
         print(f"generated {n} records in {time.perf_counter() - t:.1f} s ({source.stat().st_size >> 20} MiB)")
-    rates: dict[tuple[str, int], float] = {}
-    for engine, workers in runs:
+    turns: dict[tuple[str, int], list[float]] = {run: [] for run in runs}
+    for turn, (engine, workers) in ((t, run) for t in range(repeat) for run in runs):
         out = folder / f"out-{engine}-{workers}.csv"
+        out.unlink(missing_ok=True)  # neither an old output (replacing it costs its unlinking) nor an old run's parts
+        shutil.rmtree(out.with_name(out.name + ".parts"), ignore_errors=True)
         cmd = [
             sys.executable,
             "-m",
@@ -79,15 +85,21 @@ def end_to_end(n: int, runs: list[tuple[str, int]], folder: Path) -> None:
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         summary = done.stderr.splitlines()[0] if done.stderr else ""
-        rates[(engine, workers)] = n / result["wall"]
+        turns[(engine, workers)].append(n / result["wall"])
+        label = f"[turn {turn + 1}] " if repeat > 1 else ""
         print(
-            f"{engine:10} workers={workers}  {n / result['wall']:>9,.0f} records/s (wall {result['wall']:6.1f} s)  "
+            f"{label}{engine:10} workers={workers}  {n / result['wall']:>9,.0f} records/s "
+            f"(wall {result['wall']:6.1f} s)  "
             f"{n / result['cpu']:>9,.0f} records per CPU-second (CPU {result['cpu']:6.1f} s)  "
             f"[reading process {result['main_cpu']:5.1f} s, workers {result['cpu'] - result['main_cpu']:5.1f} s]  "
             f"peak {result['peak_kib'] / 1024:5.0f} MiB   {summary}",
             flush=True,
         )
         out.unlink(missing_ok=True)
+    rates = {run: statistics.median(found) for run, found in turns.items()}
+    if repeat > 1:
+        for (engine, workers), rate in rates.items():
+            print(f"{engine:10} workers={workers}  {rate:>9,.0f} records/s, median of {repeat} runs")
     for workers in (1, 2):
         if ("durable", workers) in rates and ("reference", workers) in rates:
             ratio = rates[("durable", workers)] / rates[("reference", workers)]
@@ -137,7 +149,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("n", type=int, nargs="?", default=100_000)
     p.add_argument("--only", action="append", metavar="ENGINE:WORKERS", help="e.g. durable:1 (repeatable)")
     p.add_argument("--per-case", type=int, metavar="N", help="measure the per-case path on N records instead")
-    p.add_argument("--repeat", type=int, default=1, metavar="K", help="with --per-case: K turns per engine; the median")
+    p.add_argument("--repeat", type=int, default=1, metavar="K", help="K turns of each run (or engine); the median")
     p.add_argument("--dir", type=Path, help="where records and outputs go (default: a temporary directory)")
     args = p.parse_args(argv)
     if args.per_case:
@@ -148,7 +160,7 @@ def main(argv: list[str]) -> int:
         runs = [(s.split(":")[0], int(s.split(":")[1])) for s in args.only]
     folder = args.dir or Path(tempfile.mkdtemp(prefix="policyengine-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    end_to_end(args.n, runs, folder)
+    end_to_end(args.n, runs, folder, args.repeat)
     return 0
 
 

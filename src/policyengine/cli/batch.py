@@ -427,16 +427,17 @@ class Worker:
         }
 
 
-def _worker(index: int, workers: int, args: argparse.Namespace, inbox: Any, outbox: Any, lifeline: Any) -> None:
-    """One of `workers` processes: evaluates the chunks it is given, each distinct case routed
-    to one process by `batch.owner` (so each is evaluated once in the whole run).
+def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: Any, lifeline: Any) -> None:
+    """One of `len(inboxes)` processes: evaluates the chunks it is given, each distinct case
+    routed to one process by `batch.owner` (so each is evaluated once in the whole run).
 
-    Its inbox holds, in order: ("chunk", number, first_row, data, parts, fmt): evaluate the
-    cases of the chunk this process owns, and ask the parent for the others ("need");
-    ("ask", number, cases): evaluate cases another process's chunk needs ("answer");
-    ("answers", number, answers, evaluated): the answers a chunk waited for; finish it, write
-    its part file ("done"); None: stop. Nothing here waits for another process. It ends at once
-    when the parent is gone (`_end_with_parent`)."""
+    Its inbox (`inboxes[index]`) holds, in any order: ("chunk", number, first_row, data, parts,
+    fmt) from the parent: evaluate the cases of the chunk this process owns, and ask their
+    owners for the others; ("ask", number, asker, cases) from another worker: evaluate cases its
+    chunk needs, and answer; ("answer", number, answers, evaluated): answers a chunk waited for;
+    with the last of them, finish it, write its part file and tell the parent ("done"); None,
+    from the parent: stop. Nothing here waits for another process but for its next message. It
+    ends at once when the parent is gone (`_end_with_parent`)."""
     _end_with_parent(lifeline)
     try:
         Worker.setup(args)
@@ -444,7 +445,10 @@ def _worker(index: int, workers: int, args: argparse.Namespace, inbox: Any, outb
 
         gc.freeze()  # the modules and the rulebase live as long as the worker: the collector skips them
         batch = Worker.batch
-        waiting: dict[int, tuple[Any, list[Any], list[Any], int, str, str]] = {}
+        workers = len(inboxes)
+        inbox = inboxes[index]
+        # per chunk waiting for answers: its steps, cases, what is found, owners yet to answer, cases evaluated
+        waiting: dict[int, list[Any]] = {}
         for message in iter(inbox.get, None):
             kind, number = message[0], message[1]
             if kind == "chunk":
@@ -462,19 +466,25 @@ def _worker(index: int, workers: int, args: argparse.Namespace, inbox: Any, outb
                         asked.setdefault(k, []).append((i, w.key, w.facts, w.day))
                 own = batch.evaluated - before
                 if asked:
-                    waiting[number] = (steps, wanted, found, own, parts, fmt)
-                    outbox.put(("need", number, asked))
+                    waiting[number] = [steps, wanted, found, len(asked), own, parts, fmt]
+                    for k, cases in asked.items():
+                        inboxes[k].put(("ask", number, index, cases))
                 else:
                     outbox.put(("done", number, _finish(number, steps, found, own, parts, fmt)))
             elif kind == "ask":
                 before = batch.evaluated
-                answers = [(i, *batch.answer(*key, facts, day)) for i, key, facts, day in message[2]]
-                outbox.put(("answer", number, answers, batch.evaluated - before))
-            else:  # "answers"
-                steps, wanted, found, own, parts, fmt = waiting.pop(number)
+                answers = [(i, *batch.answer(*key, facts, day)) for i, key, facts, day in message[3]]
+                inboxes[message[2]].put(("answer", number, answers, batch.evaluated - before))
+            else:  # "answer"
+                chunk = waiting[number]
+                steps, wanted, found = chunk[0], chunk[1], chunk[2]
                 for i, row, needs in message[2]:
                     found[i] = batch.learn(*wanted[i].key, row, needs)
-                outbox.put(("done", number, _finish(number, steps, found, own + message[3], parts, fmt)))
+                chunk[3] -= 1
+                chunk[4] += message[3]
+                if not chunk[3]:
+                    del waiting[number]
+                    outbox.put(("done", number, _finish(number, steps, found, chunk[4], chunk[5], chunk[6])))
     except BaseException:  # the parent raises it: a worker never dies silently
         import traceback
 
@@ -520,11 +530,15 @@ def _finish(number: int, steps: Any, found: list[int], evaluated: int, parts: st
 
 class _Workers:
     """`--workers N` processes (from a `forkserver`), each with its own inbox; the parent hands
-    out chunks (to the process with the fewest in hand), passes each chunk's requests for cases
-    to the processes they are routed to and the answers back, and collects finished chunks."""
+    out chunks (to the process with the fewest in hand) and collects finished chunks. The
+    workers ask each other for the cases routed to them, directly, in each other's inboxes.
+
+    The processes are started in a thread: the parent goes on loading the rules and reading the
+    first chunks meanwhile (starting the forkserver and its imports takes half a second)."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         import multiprocessing as mp
+        import threading
 
         # forkserver: workers start from a fresh single-threaded process (never a fork of this
         # one, whose Arrow and durable_rules threads a fork would copy in an unknown state). It
@@ -537,14 +551,22 @@ class _Workers:
         self.inboxes = [ctx.Queue() for _ in range(n)]
         lifeline, self.lifeline = ctx.Pipe(duplex=False)  # kept open here until the end
         self.processes = [
-            ctx.Process(target=_worker, args=(i, n, args, self.inboxes[i], self.outbox, lifeline), daemon=True)
+            ctx.Process(target=_worker, args=(i, args, self.inboxes, self.outbox, lifeline), daemon=True)
             for i in range(n)
         ]
-        for process in self.processes:
-            process.start()
+        self.failed: BaseException | None = None
+
+        def start() -> None:
+            try:
+                for process in self.processes:
+                    process.start()
+            except BaseException as exc:  # raised by the parent's next `receive`
+                self.failed = exc
+
+        self.starter = threading.Thread(target=start, name="policyengine-start-workers", daemon=True)
+        self.starter.start()
         self.in_hand = [0] * n
         self.worker_of: dict[int, int] = {}
-        self.answers: dict[int, tuple[int, list[Any], int]] = {}  # chunk -> (owners yet to answer, answers, evaluated)
         self.finished: dict[int, dict[str, Any]] = {}
 
     @property
@@ -566,34 +588,27 @@ class _Workers:
                 kind, number, *rest = self.outbox.get(timeout=1.0)
                 break
             except queue.Empty:
+                if self.starter.is_alive():
+                    continue
+                if self.failed is not None:
+                    raise RuntimeError(f"the batch workers could not start: {self.failed}") from self.failed
                 if not all(p.is_alive() for p in self.processes):
                     raise RuntimeError("a batch worker process died") from None
         if kind == "error":
             raise RuntimeError(f"a batch worker failed:\n{rest[0]}")
-        if kind == "need":
-            asked: dict[int, list[Any]] = rest[0]
-            self.answers[number] = (len(asked), [], 0)
-            for k, cases in asked.items():
-                self.inboxes[k].put(("ask", number, cases))
-        elif kind == "answer":
-            left, answers, evaluated = self.answers[number]
-            answers += rest[0]
-            if left > 1:
-                self.answers[number] = (left - 1, answers, evaluated + rest[1])
-            else:
-                del self.answers[number]
-                self.inboxes[self.worker_of[number]].put(("answers", number, answers, evaluated + rest[1]))
-        else:  # "done"
-            self.finished[number] = rest[0]
-            self.in_hand[self.worker_of.pop(number)] -= 1
+        self.finished[number] = rest[0]  # "done"
+        self.in_hand[self.worker_of.pop(number)] -= 1
 
     def close(self, clean: bool) -> None:
+        self.starter.join()
         for inbox in self.inboxes:
             if clean:
                 inbox.put(None)
             else:
                 inbox.cancel_join_thread()
         for process in self.processes:
+            if process.pid is None:  # never started
+                continue
             process.join(timeout=10 if clean else 0)
             if process.is_alive():
                 process.terminate()
@@ -730,7 +745,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
     else:
         _atomic_write(found, json.dumps(manifest, indent=2).encode())
-    Worker.setup(args)  # checks rules, mapping and actions before any work (and serves --workers 1)
+    pool = _Workers(args) if args.workers > 1 else None  # first: the workers start while this process loads
+    try:
+        Worker.setup(args)  # checks rules, mapping and actions before any work (and serves --workers 1)
+    except BaseException:
+        if pool is not None:
+            pool.close(clean=False)
+        raise
     # the chunks an interrupted run finished, in order (a later one without an earlier one is redone)
     resumed = 0
     while (parts / f"{resumed:06d}.done.json").exists():
@@ -754,7 +775,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     progress = _progress(source, in_fmt)
     first_row, number = 1, 0
-    pool = _Workers(args) if args.workers > 1 else None
     clean = False
     written = resumed  # the next chunk to finish, in input order
 
