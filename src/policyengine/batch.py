@@ -963,7 +963,9 @@ class _Columnar:
         # columns of few distinct values are dictionary arrays: row indices into their values
         def coded(indices: Any, values: Sequence[str | None]) -> Any:
             text = ["" if v is None else v for v in values]  # None only where no row points (a bad date)
-            return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(text, pa.string()))
+            if not isinstance(indices, pa.Array):
+                indices = pa.array(indices, pa.int32())
+            return pa.DictionaryArray.from_arrays(indices, pa.array(text, pa.string()))
 
         columns_out["date"] = coded(d_codes[rows], d_iso)
         county_of = b_county[inverse[rows]]
@@ -972,22 +974,27 @@ class _Columnar:
         local = local.reshape(-1)
         picked = [batch.out_rows[o] for o in used.tolist()]
         case_cols = ["agency", *(f"{a}.{f}" for a in batch.actions for f in ROW_FIELDS)]
+        local_indices = pa.array(local, pa.int32())  # one array of indices for all the case columns
         for j, name in enumerate(case_cols):
-            columns_out[name] = coded(local, [r[j] for r in picked])
+            columns_out[name] = coded(local_indices, [r[j] for r in picked])
         columns_out[HOLD_LIMIT] = limits if limits is not None else pa.nulls(len(rows), pa.string())
         if not dictionary:
             columns_out = {k: v.cast(pa.string()) for k, v in columns_out.items()}
         out = pa.table(columns_out)
 
-        # the summary counts: per county and output row, then per action and verdict
+        # the summary counts: rows per county and output row, then per county, action and verdict
         counts: Counter[tuple[str, str, str]] = Counter()
         if len(rows):
-            pair = county_of * len(batch.out_rows) + out_of
+            pair = county_of * len(used) + local
             distinct_pairs, tally = np.unique(pair, return_counts=True)
-            for p, k in zip(distinct_pairs.tolist(), tally.tolist(), strict=True):
-                county, row = self.counties[p // len(batch.out_rows)], batch.out_rows[p % len(batch.out_rows)]
-                for a_i, action in enumerate(batch.actions):
-                    counts[(county, action, row[1 + a_i * len(ROW_FIELDS)])] += k
+            pair_county, pair_row = distinct_pairs // len(used), distinct_pairs % len(used)
+            for a_i, action in enumerate(batch.actions):
+                verdicts = [r[1 + a_i * len(ROW_FIELDS)] for r in picked]
+                names = sorted(set(verdicts))
+                code = np.asarray([names.index(v) for v in verdicts], dtype=np.int64)[pair_row]
+                per = np.bincount(pair_county * len(names) + code, weights=tally)
+                for at in np.nonzero(per)[0].tolist():
+                    counts[(self.counties[at // len(names)], action, names[at % len(names)])] += int(per[at])
 
         # the bad rows, in input order, each with its row number, id and message
         errors: list[tuple[int, Any, str]] = []
@@ -1033,20 +1040,22 @@ class _HoldLimits:
         day (`days[day_codes]`) and release time (`times[time_codes]`, HH:MM); the others null."""
         import numpy as np
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         per_day = [self.day(d) if d is not None else ("", "", True) for d in days]
-        at_midnight = np.asarray([p[0] for p in per_day], dtype=object)
-        second_day = np.asarray([p[1] + "T" for p in per_day], dtype=object)
+        at_midnight = pa.array([p[0] for p in per_day], pa.string())
+        second_day = pa.array([p[1] + "T" for p in per_day], pa.string())
         fixed = np.asarray([p[2] for p in per_day], dtype=bool)
-        hhmm = np.asarray([t if t is not None else "" for t in times], dtype=object)
-        is_midnight = hhmm == "00:00"
+        hhmm = [t if t is not None else "" for t in times]
+        is_midnight = np.asarray([t == "00:00" for t in hhmm], dtype=bool)
         rows = np.nonzero(needs)[0]
-        d, t = day_codes[rows], time_codes[rows]
-        one = fixed[d] | is_midnight[t]
-        values = np.where(one, at_midnight[d], second_day[d] + hhmm[t])
-        out = np.full(len(needs), None, dtype=object)
-        out[rows] = values
-        return pa.array(out, pa.string())
+        d, t = pa.array(day_codes[rows], pa.int64()), time_codes[rows]
+        one = pa.array(fixed[day_codes[rows]] | is_midnight[t], pa.bool_())
+        joined = pc.binary_join_element_wise(second_day.take(d), pa.array(hhmm, pa.string()).take(pa.array(t)), "")
+        values = pc.if_else(one, at_midnight.take(d), joined)
+        # row i takes values[its rank among the rows that need it]; the others are null
+        rank = np.cumsum(needs) - 1
+        return values.take(pa.array(np.where(needs, rank, 0), pa.int64(), mask=~np.asarray(needs, dtype=bool)))
 
 
 @dataclass

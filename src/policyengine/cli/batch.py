@@ -338,6 +338,18 @@ def _render(table: Any, cell: Any, sep: str, before: str, after: str, decided: A
         if decided is not None and i == decided[0]:
             pieces.append(decided[3][decided[2]])
             i = decided[1]
+        elif (
+            cell is _csv_cell
+            and pa.types.is_dictionary(column.type)
+            and pa.types.is_string(column.type.value_type)
+            and not (
+                i + 1 < len(columns)
+                and pa.types.is_dictionary(columns[i + 1].type)
+                and columns[i + 1].indices.equals(column.indices)
+            )
+        ):  # a text column of its own in CSV: decoded and quoted in Arrow (one value per row)
+            pieces.append(_csv_column(column.cast(pa.string()), lead))
+            i += 1
         elif pa.types.is_dictionary(column.type) and column.null_count == 0:
             group = [i]
             while (
