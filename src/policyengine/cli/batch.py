@@ -452,6 +452,9 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
     ends at once when the parent is gone (`_end_with_parent`)."""
     _end_with_parent(lifeline)
     try:
+        import queue
+        from collections import deque
+
         Worker.setup(args)
         import gc
 
@@ -461,32 +464,62 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
         inbox = inboxes[index]
         # per chunk waiting for answers: its steps, cases, what is found, owners yet to answer, cases evaluated
         waiting: dict[int, list[Any]] = {}
-        for message in iter(inbox.get, None):
+        pending: deque[Any] = deque()  # messages taken from the inbox early (by `pump`), in order
+        answered = [0]  # cases this process evaluated for another's asks
+
+        def answer(message: tuple[Any, ...]) -> None:
+            before = batch.evaluated
+            answers = [(i, *batch.answer(*key, facts, day)) for i, key, facts, day in message[3]]
+            answered[0] += batch.evaluated - before
+            inboxes[message[2]].put(("answer", message[1], answers, batch.evaluated - before))
+
+        def pump() -> None:
+            """Answer the asks waiting in the inbox now (another process waits for them); keep the
+            other messages for later, in order."""
+            while True:
+                try:
+                    message = inbox.get_nowait()
+                except queue.Empty:
+                    return
+                if message is not None and message[0] == "ask":
+                    answer(message)
+                else:
+                    pending.append(message)
+
+        while True:
+            message = pending.popleft() if pending else inbox.get()
+            if message is None:
+                break
             kind, number = message[0], message[1]
             if kind == "chunk":
                 _, _, first_row, data, parts, fmt = message
-                before = batch.evaluated
                 steps = batch.chunk_steps(data, first_row, dictionary=True)
                 wanted = next(steps)
                 found: list[Any] = [None] * len(wanted)
                 asked: dict[int, list[Any]] = {}
+                mine: list[int] = []
                 for i, w in enumerate(wanted):
                     k = w.spread % workers  # `batch.owner`
                     if k == index:
-                        found[i] = batch._case(w.code, w.facts, w.day)
+                        mine.append(i)
                     else:
                         asked.setdefault(k, []).append((i, w.key, w.facts, w.day))
-                own = batch.evaluated - before
+                for k, cases in asked.items():  # asked first: the others answer while this one evaluates
+                    inboxes[k].put(("ask", number, index, cases))
+                before, answered_before = batch.evaluated, answered[0]
+                for done, i in enumerate(mine):
+                    if done % 64 == 0:
+                        pump()
+                    w = wanted[i]
+                    found[i] = batch._case(w.code, w.facts, w.day)
+                own = batch.evaluated - before - (answered[0] - answered_before)
                 if asked:
                     waiting[number] = [steps, wanted, found, len(asked), own, parts, fmt]
-                    for k, cases in asked.items():
-                        inboxes[k].put(("ask", number, index, cases))
                 else:
+                    pump()
                     outbox.put(("done", number, _finish(number, steps, found, own, parts, fmt)))
             elif kind == "ask":
-                before = batch.evaluated
-                answers = [(i, *batch.answer(*key, facts, day)) for i, key, facts, day in message[3]]
-                inboxes[message[2]].put(("answer", number, answers, batch.evaluated - before))
+                answer(message)
             else:  # "answer"
                 chunk = waiting[number]
                 steps, wanted, found = chunk[0], chunk[1], chunk[2]
@@ -496,6 +529,7 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
                 chunk[4] += message[3]
                 if not chunk[3]:
                     del waiting[number]
+                    pump()
                     outbox.put(("done", number, _finish(number, steps, found, chunk[4], chunk[5], chunk[6])))
     except BaseException:  # the parent raises it: a worker never dies silently
         import traceback
