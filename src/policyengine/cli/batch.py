@@ -673,6 +673,43 @@ PRELOAD = ["policyengine.cli.batch", "policyengine.batch", "policyengine.cases",
 # ----------------------------------------------------------------------- run
 
 
+class _Syncer:
+    """Puts finished chunks on disk in a thread, in order: the output synced to disk (`fsync`),
+    then the chunk's done record written (atomically). So a chunk is recorded done only once its
+    rows are on disk, as before, and the main thread does not wait for the disk meanwhile: the
+    waits were about a tenth of a one-worker run (1.8 s of 18 s on the 1M benchmark)."""
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self.items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="policyengine-sync", daemon=True)
+        self.thread.start()
+
+    def put(self, sync: Any, record: Path, data: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.items.put((sync, record, data))
+
+    def _run(self) -> None:
+        while (item := self.items.get()) is not None:
+            if self.error is None:
+                try:
+                    item[0]()
+                    _atomic_write(item[1], item[2])
+                except BaseException as exc:  # raised by the main thread's next `put`, or `close`
+                    self.error = exc
+
+    def close(self) -> None:
+        """Wait until every chunk put is on disk and recorded."""
+        self.items.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 class _Output:
     """OUTPUT being written in the work directory, chunk after chunk, in input order.
 
@@ -700,7 +737,8 @@ class _Output:
             self.file.seek(end)
 
     def add(self, number: int, result: Any = None, part: Path | None = None) -> int | None:
-        """Append one chunk (its evaluated Chunk, or its part file); return the output's length after it."""
+        """Append one chunk (its evaluated Chunk, or its part file), handed to the system but not yet
+        on disk (`sync`); return the output's length after it."""
         if self.fmt == "parquet":
             final = self.parts / f"{number:06d}.parquet"
             if part is not None:
@@ -710,8 +748,6 @@ class _Output:
                 with open(tmp, "wb") as f:
                     write_table(result.table, self.fmt, f)
                 os.replace(tmp, final)
-            with open(final, "rb") as f:
-                os.fsync(f.fileno())
             return None
         if part is not None:
             _append(part, self.file)
@@ -719,8 +755,15 @@ class _Output:
         else:
             Worker.write(result.table, result.outs, self.fmt, self.file)
         self.file.flush()
-        os.fsync(self.file.fileno())
         return int(self.file.tell())
+
+    def sync(self, number: int) -> None:
+        """Put chunk `number` on disk, and every chunk added before it (called by `_Syncer`)."""
+        if self.fmt == "parquet":
+            with open(self.parts / f"{number:06d}.parquet", "rb") as f:
+                os.fsync(f.fileno())
+        else:
+            os.fsync(self.file.fileno())
 
     def finish(self, out: Path, chunks: int) -> None:
         if self.file is not None:
@@ -812,17 +855,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     errors: list[list[Any]] = []
     totals = Counter[str]()
 
-    def record(done: dict[str, Any]) -> None:
+    def tally(done: dict[str, Any]) -> None:
         for county, action, verdict, n in done["counts"]:
             counts[(county, action, verdict)] += n
         errors.extend(done["errors"])
         for what in ("rows", "written", "cases"):
             totals[what] += done[what]
 
+    syncer = _Syncer()
+
     def finish_chunk(number: int, done: dict[str, Any], result: Any = None, part: Path | None = None) -> None:
         end = output.add(number, result, part)
-        _atomic_write(parts / f"{number:06d}.done.json", json.dumps({**done, "end": end}).encode())
-        record(done)
+        record = json.dumps({**done, "end": end}).encode()
+        syncer.put(lambda: output.sync(number), parts / f"{number:06d}.done.json", record)
+        tally(done)
 
     progress = _progress(source, in_fmt)
     first_row, number = 1, 0
@@ -847,7 +893,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rows = _row_count(data)
             Worker.batch.check_columns(list(data) if isinstance(data, dict) else data.column_names, args.input)
             if number < resumed:
-                record(json.loads((parts / f"{number:06d}.done.json").read_text(encoding="utf-8")))
+                tally(json.loads((parts / f"{number:06d}.done.json").read_text(encoding="utf-8")))
             else:
                 if number == resumed:
                     output.open(_last_end(parts, resumed) if out_fmt != "parquet" else None)
@@ -868,6 +914,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         progress.close()
         if pool is not None:
             pool.close(clean)
+        try:
+            syncer.close()  # every chunk added is on disk and recorded done (or the error is raised)
+        except BaseException:
+            if clean:
+                raise
     output.finish(out, number)
     _write_errors(errors_path, errors)
     summary = summary_dict(
