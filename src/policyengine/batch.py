@@ -726,9 +726,9 @@ class _Columnar:
         value_of = np.zeros(len(rows), dtype=np.int64)
         if len(rows):
             as_bytes = np.ascontiguousarray(keyed).view(np.dtype((np.void, 4 * keyed.shape[1]))).ravel()
-            distinct, which = np.unique(as_bytes, return_inverse=True)
-            codes_of = np.zeros(len(distinct), dtype=np.int64)
-            for d, key in enumerate(distinct.tolist()):
+            combinations, which = np.unique(as_bytes, return_inverse=True)
+            codes_of = np.zeros(len(combinations), dtype=np.int64)
+            for d, key in enumerate(combinations.tolist()):
                 v = self.values_by_codes.get(key)
                 if v is None:
                     row = np.frombuffer(key, dtype=np.int32).tolist()
