@@ -40,7 +40,7 @@ HOLD_LIMIT = "federal_hold_limit"
 PROBLEM = "__problem__"  # set by a reader on a row it could not read (bad JSON, ...)
 CASES_KEPT = 1 << 18  # cases whose answer a Batch keeps (about 100 bytes each)
 ROWS_KEPT = 1 << 12  # resolutions whose output row a Batch keeps
-VALUES_KEPT = 1 << 20  # distinct keyed facts interned (their cases are forgotten with them)
+VALUES_KEPT = 1 << 20  # keyed facts interned (their cases are forgotten with them); values read; raw values converted
 ROW_FIELDS = ("verdict", "practice", "decided_by", "practice_by")
 TRUE_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
@@ -217,6 +217,8 @@ class Batch:
                 found = self._convert(fact, raw)
             except RecordError as exc:
                 found = exc
+            if len(self._values) >= VALUES_KEPT:  # a bound on memory (a column of a million bad values)
+                self._values.clear()
             self._values[key] = found
         if isinstance(found, RecordError):
             raise found
