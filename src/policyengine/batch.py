@@ -48,7 +48,7 @@ TRUE_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True,
 class Wanted(NamedTuple):
     """A case a chunk needs the answer of: its code here, its key (keyed facts, interval) as
     another process of the same run computes it, and one of its records (facts, as-of day);
-    `spread` is `owner`'s hash of its keyed facts, computed once per keyed facts."""
+    `spread` is the hash of its keyed facts `owner` routes it by, computed once per keyed facts."""
 
     code: int
     key: tuple[tuple, int]
@@ -469,10 +469,11 @@ class Batch:
         return columns, data.num_rows, first_row, problems
 
 
-def owner(key: tuple[tuple, int], workers: int) -> int:
-    """Which of `workers` processes evaluates a case: by a stable hash of its keyed facts (not of
-    its interval, so that the cases one engine run can answer, `cases.Firings`, stay together)."""
-    return spread(key[0]) % workers
+def owner(spread: int, workers: int) -> int:
+    """Which of `workers` processes evaluates a case: by `spread`, the stable hash of its keyed
+    facts (`Wanted.spread`; not of its interval, so that the cases one engine run can answer,
+    `cases.Firings`, stay together)."""
+    return spread % workers
 
 
 def spread(values: tuple) -> int:

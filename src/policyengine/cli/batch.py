@@ -460,6 +460,8 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
         import queue
         from collections import deque
 
+        from policyengine.batch import owner
+
         Worker.setup(args)
         import gc
 
@@ -504,7 +506,7 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
                 asked: dict[int, list[Any]] = {}
                 mine: list[int] = []
                 for i, w in enumerate(wanted):
-                    k = w.spread % workers  # `batch.owner`
+                    k = owner(w.spread, workers)
                     if k == index:
                         mine.append(i)
                     else:
