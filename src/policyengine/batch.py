@@ -551,9 +551,9 @@ def _encode_list(values: list[Any]) -> tuple[Any, list[Any]]:
 class _Columnar:
     """The core of every batch path: a chunk of records to output rows, column by column.
 
-    Each column's distinct values are checked once; each distinct combination of the stated
-    facts other than the date (a *base*, remembered across chunks by the values' codes) is
-    checked once and gives the keyed facts and the place; each row's interval between change
+    Each column's distinct values are checked once; the distinct combinations of the stated
+    facts other than the date (*bases*) of a chunk are checked together, column by column
+    (`_bases`), and give the keyed facts and the place; each row's interval between change
     dates is found with `numpy.searchsorted`; each distinct case is looked up (and evaluated
     once, when new, through `Batch._evaluate`); the output columns are taken from the distinct
     output rows; the 48-hour reference is derived per date and release time (`_HoldLimits`).
