@@ -434,3 +434,20 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
         assert written[record["id"]] == {k: (None if v is None else str(v)) for k, v in expected.items()}, record
     assert len(written) > 100 and len(failed) > 500
     assert len(kinds) >= 3  # bad values, missing facts and misplaced cities all met
+
+
+def test_bad_rules_with_workers_is_a_clear_error_and_leaves_no_worker(tmp_path, capsys):
+    """The workers start before the reading process has loaded the rules; when the rules cannot
+    be loaded, the user gets the loader's message (exit 2), not a worker's traceback, and no
+    worker is left."""
+    import multiprocessing
+
+    source = tmp_path / "x.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n")
+    missing = tmp_path / "no-rules-here"
+    code = _batch(str(source), "--out", str(tmp_path / "o.csv"), "--rules", str(missing), "--workers", "2")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "rules directory not found" in err
+    assert "Traceback" not in err
+    assert not multiprocessing.active_children()
