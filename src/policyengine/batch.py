@@ -265,14 +265,14 @@ class Batch:
             pairs.append((target, raw))
         return self._checked(pairs)
 
-    def _checked(self, pairs: Any, later: tuple[str, ...] = ()) -> dict[str, Any]:
-        """Stated facts checked and converted; required facts other than `later` must be there."""
+    def _checked(self, pairs: Any) -> dict[str, Any]:
+        """Stated facts checked and converted; required facts must be there."""
         facts: dict[str, Any] = dict(self.mapping.constants)
         for name, raw in pairs:
             if raw is not None and raw != "":  # missing: the default applies, or a required fact is reported
                 facts[name] = self.value(name, raw)
         for name in self._required:
-            if name not in facts and name not in later:
+            if name not in facts:
                 raise RecordError(f"missing required fact '{name}'")
         city = facts.get("place.city", "none")
         if city != "none":

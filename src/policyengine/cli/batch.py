@@ -322,6 +322,20 @@ def _csv_column(column: Any, lead: str) -> Any:
     return cells.cast(pa.binary()).to_numpy(zero_copy_only=False)
 
 
+def _sharing(columns: list[Any], i: int) -> list[int]:
+    """Dictionary column `i` and the dictionary columns right after it with the same indices."""
+    import pyarrow as pa
+
+    group = [i]
+    while (
+        i + len(group) < len(columns)
+        and pa.types.is_dictionary(columns[i + len(group)].type)
+        and columns[i + len(group)].indices.equals(columns[i].indices)
+    ):
+        group.append(i + len(group))
+    return group
+
+
 def _render(table: Any, cell: Any, sep: str, before: str, after: str, decided: Any = None) -> bytes:
     """Rows as text lines, cell by cell (`decided`: as `write_table`, fragments as bytes that
     begin with `sep`). A dictionary-encoded column is rendered once per distinct value, and
@@ -347,22 +361,12 @@ def _render(table: Any, cell: Any, sep: str, before: str, after: str, decided: A
             cell is _csv_cell
             and pa.types.is_dictionary(column.type)
             and pa.types.is_string(column.type.value_type)
-            and not (
-                i + 1 < len(columns)
-                and pa.types.is_dictionary(columns[i + 1].type)
-                and columns[i + 1].indices.equals(column.indices)
-            )
+            and len(_sharing(columns, i)) == 1
         ):  # a text column of its own in CSV: decoded and quoted in Arrow (one value per row)
             pieces.append(_csv_column(column.cast(pa.string()), lead))
             i += 1
         elif pa.types.is_dictionary(column.type) and column.null_count == 0:
-            group = [i]
-            while (
-                i + len(group) < len(columns)
-                and pa.types.is_dictionary(columns[i + len(group)].type)
-                and columns[i + len(group)].indices.equals(column.indices)
-            ):
-                group.append(i + len(group))
+            group = _sharing(columns, i)
             values = [columns[j].dictionary.to_pylist() for j in group]
             rendered = [
                 (lead + sep.join(cell(names[j], v[k]) for j, v in zip(group, values, strict=True))).encode()
