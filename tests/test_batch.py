@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -381,13 +382,16 @@ def test_syncer_records_each_chunk_after_its_sync_in_order_and_raises_a_failed_s
     assert events[-1] == "sync 3"  # the chunk after the failed one was not synced either
 
 
-def test_columns_checked_together_give_what_each_record_checked_alone_gives(rulebase):
+@pytest.mark.parametrize("date_last", [False, True], ids=["date-second", "date-last"])
+def test_columns_checked_together_give_what_each_record_checked_alone_gives(rulebase, date_last):
     """The column-by-column check of a chunk's combinations of facts (`_Columnar._bases`) gives,
     row for row, the output or the error message that one record checked alone gives
     (`Batch.evaluate`): with a mapping that reads two columns as one fact (the later one wins
     where both are filled), its constants and value table, empty cells, bad values, missing
-    required facts and cities outside their county. (Where the date is bad too, a chunk tells
-    the other problem and a record alone the first in its order: only that it fails is compared.)"""
+    required facts and cities outside their county, bad and missing dates among them: a row with
+    several problems gets the message of the first in `Batch._checked`'s order (a bad value in
+    its first bad column, then the first missing required fact, then the place), whether the
+    date column comes before the others or after them."""
     import random
 
     from policyengine.batch import Mapping, RecordError
@@ -408,6 +412,8 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
         "person.born_abroad": ["", "true", "no", "maybe"],
         "person.custody": ["", "pretrial", "sentenced", "ice_detainee", "on_the_moon"],
     }
+    if date_last:
+        pools = {name: pool for name, pool in pools.items() if name != "date"} | {"date": pools["date"]}
     chooser = random.Random(5)
     rows = []
     for i in range(2000):
@@ -419,21 +425,25 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
     failed = {row: message for row, _, message in chunk.errors}
     alone = Batch(rulebase, "reference", mapping=mapping)
     kinds = set()
+    told = Counter[str]()  # rows with a bad or missing date and another problem: whose message is told
     for i, record in enumerate(rows, start=1):
         try:
             expected = alone.evaluate(record)
         except RecordError as exc:
-            if record["date"] in ("2026-02-30", ""):  # the date's problem is told last, so only that it fails
-                assert i in failed, (i, record)
-            else:
-                assert failed.get(i) == str(exc), (i, record)
+            assert failed.get(i) == str(exc), (i, record)
             assert record["id"] not in written
             kinds.add(str(exc).split("'")[0])
+            if record["date"] in ("2026-02-30", ""):
+                try:
+                    alone.facts_of({**record, "date": "2026-02-10"})
+                except RecordError:
+                    told["date" if "date" in str(exc) else "other"] += 1
             continue
         assert i not in failed, (i, record, failed.get(i))
         assert written[record["id"]] == {k: (None if v is None else str(v)) for k, v in expected.items()}, record
     assert len(written) > 100 and len(failed) > 500
     assert len(kinds) >= 3  # bad values, missing facts and misplaced cities all met
+    assert told["date"] > 20 and told["other"] > 20, told  # each problem is told first in some rows
 
 
 def test_bad_rules_with_workers_is_a_clear_error_and_leaves_no_worker(tmp_path, capsys):

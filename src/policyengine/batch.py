@@ -469,6 +469,13 @@ class Batch:
         return columns, data.num_rows, first_row, problems
 
 
+def problem_rank(kind: str, place: int) -> int:
+    """Where a record's problem comes in `Batch._checked`'s order, as a number to compare: a bad
+    value by its column's place in the row, then a missing required fact by its place among
+    the required facts, then a city outside its county."""
+    return {"value": 0, "missing": 1, "place": 2}[kind] << 32 | place
+
+
 def owner(spread: int, workers: int) -> int:
     """Which of `workers` processes evaluates a case: by `spread`, the stable hash of its keyed
     facts (`Wanted.spread`; not of its interval, so that the cases one engine run can answer,
@@ -639,21 +646,31 @@ class _Columnar:
         return code
 
     def _bases(
-        self, targets: tuple[str, ...], columns: list[tuple[Any, list[Any]]], m: int, messages: list[str]
-    ) -> tuple[Any, Any, dict[str, Any]]:
+        self,
+        targets: tuple[str, ...],
+        columns: list[tuple[Any, list[Any]]],
+        m: int,
+        messages: list[str],
+        positions: list[int] | None = None,
+    ) -> tuple[Any, Any, Any, dict[str, Any]]:
         """Each distinct combination of stated facts (other than the date) checked as
         `Batch._checked` checks one record's, but column by column: (its base packed in one int
         (keyed facts << 40 | place << 20 | county), why it is bad: an index in `messages`, or -1,
-        and per fact, in the order `_checked` gives them, the codes of its values (-1: none)).
+        where that problem comes in `_checked`'s order (`problem_rank`), and per fact, in the
+        order `_checked` gives them, the codes of its values (-1: none)).
 
-        `columns` holds, per stated column (in input order; `targets` their facts), each of the
-        `m` combinations' index among the column's distinct values, and those values. Each distinct
-        value is read once; the first bad column wins, then the first missing required fact,
-        then a city outside the county, as in `_checked`."""
+        `columns` holds, per stated column (in input order; `targets` their facts; `positions`
+        their places among the row's columns), each of the `m` combinations' index among the
+        column's distinct values, and those values. Each distinct value is read once; the first
+        bad column wins, then the first missing required fact, then a city outside the county,
+        as in `_checked`."""
         import numpy as np
 
         batch = self.batch
         why = np.full(m, -1, dtype=np.int64)
+        rank = np.full(m, -1, dtype=np.int64)
+        if positions is None:
+            positions = list(range(len(targets)))
         said: dict[str, int] = {}
 
         def say(text: str) -> int:
@@ -666,7 +683,7 @@ class _Columnar:
         # per fact: the code of its value in each combination (-1: not stated); a later column of
         # the same fact wins, as in a dict; the mapping's constants where nothing is stated
         stated: dict[str, Any] = {}
-        for fact, (local, distinct) in zip(targets, columns, strict=True):
+        for fact, (local, distinct), position in zip(targets, columns, positions, strict=True):
             codes = np.full(len(distinct), -1, dtype=np.int64)
             bad = np.full(len(distinct), -1, dtype=np.int64)
             for i, raw in enumerate(distinct):
@@ -677,7 +694,9 @@ class _Columnar:
                 except RecordError as exc:
                     bad[i] = say(str(exc))
             found = bad[local]
-            why = np.where((why < 0) & (found >= 0), found, why)
+            hit = (why < 0) & (found >= 0)
+            why = np.where(hit, found, why)
+            rank = np.where(hit, problem_rank("value", position), rank)
             earlier = stated.get(fact)
             here = codes[local]
             stated[fact] = here if earlier is None else np.where(here >= 0, here, earlier)
@@ -687,10 +706,12 @@ class _Columnar:
             stated[fact] = (
                 np.full(m, code, dtype=np.int64) if earlier is None else np.where(earlier >= 0, earlier, code)
             )
-        for fact in batch._required:
+        for r, fact in enumerate(batch._required):
             if fact != "date":
                 missing = (stated[fact] < 0) if fact in stated else np.ones(m, dtype=bool)
-                why = np.where((why < 0) & missing, say(f"missing required fact '{fact}'"), why)
+                hit = (why < 0) & missing
+                why = np.where(hit, say(f"missing required fact '{fact}'"), why)
+                rank = np.where(hit, problem_rank("missing", r), rank)
 
         # the place of each good combination: its city in its county, the change dates that reach it
         rows = np.nonzero(why < 0)[0]
@@ -717,6 +738,7 @@ class _Columnar:
         place_of = place_of.reshape(-1)
         why[rows] = place_codes[place_of, 0]
         ok = place_codes[place_of, 0] < 0
+        rank[rows[~ok]] = problem_rank("place", 0)
         rows, place_of = rows[ok], place_of[ok]
 
         # the keyed facts of each good combination: per fact the code of its keyed value (its
@@ -742,7 +764,7 @@ class _Columnar:
         packed = np.zeros(m, dtype=np.int64)
         packed[rows] = (value_of << 40) | (place_codes[place_of, 1] << 20) | place_codes[place_of, 2]
         in_order = {fact: stated[fact] for fact in [*batch.mapping.constants, *targets]}
-        return packed, why, in_order
+        return packed, why, rank, in_order
 
     def _date(self, raw: Any) -> tuple[dt.date, dt.date, str, int] | str:
         batch = self.batch
@@ -846,8 +868,12 @@ class _Columnar:
         other_targets = tuple(str(targets[c]) for c in others)
         encoded = [columns[c].encoded for c in others]
         self.forget_if_large()
-        packed, b_why, b_stated = self._bases(
-            other_targets, [(codes[first], distinct) for codes, distinct in encoded], len(first), messages
+        packed, b_why, b_rank, b_stated = self._bases(
+            other_targets,
+            [(codes[first], distinct) for codes, distinct in encoded],
+            len(first),
+            messages,
+            [names.index(c) for c in others],
         )
         b_facts = list(b_stated)
         b_codes = np.stack([b_stated[f] for f in b_facts], axis=1) if b_facts else np.zeros((len(first), 0), np.int64)
@@ -862,24 +888,34 @@ class _Columnar:
         # dates: each distinct date checked once
         if date_col is not None:
             d_codes, d_distinct = date_col.encoded
+            date_position = next(i for i, c in enumerate(names) if targets[c] == "date")
         else:
-            d_codes, d_distinct = np.zeros(n, dtype=np.int64), [None]
+            d_codes, d_distinct, date_position = np.zeros(n, dtype=np.int64), [None], -1
         k = len(d_distinct)
         d_ord = np.zeros(k, dtype=np.int64)
         d_iso: list[str | None] = [None] * k
         d_why = np.full(k, -1, dtype=np.int64)
+        d_rank = np.full(k, -1, dtype=np.int64)
         d_found = [self._date(raw) for raw in d_distinct]
-        for j, day in enumerate(d_found):
+        required = batch._required
+        for j, (raw, day) in enumerate(zip(d_distinct, d_found, strict=True)):
             if isinstance(day, str):
                 d_why[j] = len(messages)
                 messages.append(day)
+                if raw is None or raw == "":  # told where `_checked` tells a missing required fact
+                    where = required.index("date") if "date" in required else len(required)
+                    d_rank[j] = problem_rank("missing", where)
+                else:
+                    d_rank[j] = problem_rank("value", date_position)
             else:
                 d_ord[j], d_iso[j] = day[3], day[2]
 
-        # the first problem wins: a reader's, then the other facts', then the date's
-        why = np.where(d_why[d_codes] >= 0, d_why[d_codes], why)
-        row_base_why = b_why[inverse]
-        why = np.where(row_base_why >= 0, row_base_why, why)
+        # the first problem in `Batch._checked`'s order wins (a bad value in the row's first bad
+        # column, then the first missing required fact, then the place), a reader's before all
+        row_b_why, row_b_rank = b_why[inverse], b_rank[inverse]
+        row_d_why, row_d_rank = d_why[d_codes], d_rank[d_codes]
+        date_first = (row_d_why >= 0) & ((row_b_why < 0) | (row_d_rank < row_b_rank))
+        why = np.where(date_first, row_d_why, np.where(row_b_why >= 0, row_b_why, why))
         if problems is not None:
             for i, problem in enumerate(problems):
                 if problem is not None:
