@@ -411,6 +411,7 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
         "form": ["247A", "I-247A", "", "I-999", "none"],
         "person.born_abroad": ["", "true", "no", "maybe"],
         "person.custody": ["", "pretrial", "sentenced", "ice_detainee", "on_the_moon"],
+        "time": ["", "08:30", "23:59", "25:99"],  # a bad time is told only where the 48-hour reference is
     }
     if date_last:
         pools = {name: pool for name, pool in pools.items() if name != "date"} | {"date": pools["date"]}
@@ -444,6 +445,7 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
     assert len(written) > 100 and len(failed) > 500
     assert len(kinds) >= 3  # bad values, missing facts and misplaced cities all met
     assert told["date"] > 20 and told["other"] > 20, told  # each problem is told first in some rows
+    assert any("'time'" in message for message in failed.values())
 
 
 def test_bad_rules_with_workers_is_a_clear_error_and_leaves_no_worker(tmp_path, capsys):

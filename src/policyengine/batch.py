@@ -137,7 +137,7 @@ def hold_limit(day: str, time: str) -> str:
     try:
         moment = dt.time.fromisoformat(time)
     except ValueError:
-        raise RecordError(f"'{time}' is not a time of day (HH:MM)") from None
+        raise RecordError(f"'time': '{time}' is not a time of day (HH:MM)") from None
     return hold_limit_dict(dt.date.fromisoformat(day), moment.strftime("%H:%M"))["latest_hold_until"]
 
 
