@@ -388,7 +388,8 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
     row for row, the output or the error message that one record checked alone gives
     (`Batch.evaluate`): with a mapping that reads two columns as one fact (the later one wins
     where both are filled), its constants and value table, empty cells, bad values, missing
-    required facts and cities outside their county, bad and missing dates among them: a row with
+    required facts and cities outside their county, bad and missing dates among them (the date
+    read from two columns: any bad one is told, the last one filled in is the date): a row with
     several problems gets the message of the first in `Batch._checked`'s order (a bad value in
     its first bad column, then the first missing required fact, then the place), whether the
     date column comes before the others or after them."""
@@ -397,13 +398,19 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
     from policyengine.batch import Mapping, RecordError
 
     mapping = Mapping(
-        columns={"county_a": "place.county", "county_b": "place.county", "form": "immigration.detainer"},
+        columns={
+            "county_a": "place.county",
+            "county_b": "place.county",
+            "form": "immigration.detainer",
+            "date_b": "date",
+        },
         values={"immigration.detainer": {"247A": "I-247A"}},
         constants={"agency": "county_jail"},
     )
     pools = {
         "id": None,
         "date": ["2026-02-10", "2016-05-01", "2012-06-01", "2026-02-30", "", "2021-06-09"],
+        "date_b": ["", "", "", "2013-03-04", "2026-13-01"],  # a second column read as the date
         "agency": ["county_jail", "doc_facility", "", "sheriff"],
         "county_a": ["Hennepin", "Ramsey", "", "Nowhere", "Freeborn", "Cass"],
         "county_b": ["", "", "Olmsted", "Hennepin", "Cass"],
@@ -415,6 +422,7 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
     }
     if date_last:
         pools = {name: pool for name, pool in pools.items() if name != "date"} | {"date": pools["date"]}
+    good = {name: pool[0] for name, pool in pools.items() if pool is not None}  # a record with no problem
     chooser = random.Random(5)
     rows = []
     for i in range(2000):
@@ -434,9 +442,11 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
             assert failed.get(i) == str(exc), (i, record)
             assert record["id"] not in written
             kinds.add(str(exc).split("'")[0])
-            if record["date"] in ("2026-02-30", ""):
+            try:
+                alone.facts_of({**good, "date": record["date"], "date_b": record["date_b"]})
+            except RecordError:  # the date has a problem: does another fact have one too?
                 try:
-                    alone.facts_of({**record, "date": "2026-02-10"})
+                    alone.facts_of({**record, "date": good["date"], "date_b": good["date_b"]})
                 except RecordError:
                     told["date" if "date" in str(exc) else "other"] += 1
             continue

@@ -842,7 +842,6 @@ class _Columnar:
         targets = {c: batch.mapping.target(c) for c in names}
         facts = batch._facts
         others = [c for c in names if targets[c] in facts and targets[c] != "date"]
-        date_col = next((columns[c] for c in names if targets[c] == "date"), None)
         id_col = next((columns[c] for c in names if targets[c] == ID), None)
         time_col = next((columns[c] for c in names if targets[c] == TIME), None)
 
@@ -885,28 +884,44 @@ class _Columnar:
 
         b_values, b_where, b_county = packed >> 40, (packed >> 20) & 0xFFFFF, packed & 0xFFFFF
 
-        # dates: each distinct date checked once
-        if date_col is not None:
-            d_codes, d_distinct = date_col.encoded
-            date_position = next(i for i, c in enumerate(names) if targets[c] == "date")
+        # dates: each distinct date checked once (where several columns are the date, each
+        # distinct combination of them: as in `_checked`, any bad one is told, the first in
+        # order, and the last one filled in is the date)
+        date_cols = [i for i, c in enumerate(names) if targets[c] == "date"]
+        d_raws: list[tuple[Any, ...]]
+        if len(date_cols) == 1:
+            d_codes, distinct = columns[names[date_cols[0]]].encoded
+            d_raws = [(raw,) for raw in distinct]
+        elif date_cols:
+            each = [columns[names[i]].encoded for i in date_cols]
+            combos, d_codes = np.unique(np.stack([codes for codes, _ in each], axis=1), axis=0, return_inverse=True)
+            d_codes = d_codes.reshape(-1)
+            d_raws = [tuple(each[e][1][c] for e, c in enumerate(row)) for row in combos.tolist()]
         else:
-            d_codes, d_distinct, date_position = np.zeros(n, dtype=np.int64), [None], -1
-        k = len(d_distinct)
+            d_codes, d_raws = np.zeros(n, dtype=np.int64), [()]
+        k = len(d_raws)
         d_ord = np.zeros(k, dtype=np.int64)
         d_iso: list[str | None] = [None] * k
         d_why = np.full(k, -1, dtype=np.int64)
         d_rank = np.full(k, -1, dtype=np.int64)
-        d_found = [self._date(raw) for raw in d_distinct]
+        d_found: list[tuple[dt.date, dt.date, str, int] | str] = []
         required = batch._required
-        for j, (raw, day) in enumerate(zip(d_distinct, d_found, strict=True)):
+        missing = problem_rank("missing", required.index("date") if "date" in required else len(required))
+        for j, raws in enumerate(d_raws):
+            day, rank = None, missing
+            for position, raw in zip(date_cols, raws, strict=True):
+                if raw is None or raw == "":
+                    continue
+                day = self._date(raw)
+                if isinstance(day, str):
+                    rank = problem_rank("value", position)
+                    break
+            if day is None:  # no date stated: the mapping's constant, or the missing fact is told
+                day = self._date(None)
+            d_found.append(day)
             if isinstance(day, str):
-                d_why[j] = len(messages)
+                d_why[j], d_rank[j] = len(messages), rank
                 messages.append(day)
-                if raw is None or raw == "":  # told where `_checked` tells a missing required fact
-                    where = required.index("date") if "date" in required else len(required)
-                    d_rank[j] = problem_rank("missing", where)
-                else:
-                    d_rank[j] = problem_rank("value", date_position)
             else:
                 d_ord[j], d_iso[j] = day[3], day[2]
 
