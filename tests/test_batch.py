@@ -389,7 +389,8 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
     (`Batch.evaluate`): with a mapping that reads two columns as one fact (the later one wins
     where both are filled), its constants and value table, empty cells, bad values, missing
     required facts and cities outside their county, bad and missing dates among them (the date
-    read from two columns: any bad one is told, the last one filled in is the date): a row with
+    read from two columns: any bad one is told, the last one filled in is the date; the time
+    too, the last one filled in): a row with
     several problems gets the message of the first in `Batch._checked`'s order (a bad value in
     its first bad column, then the first missing required fact, then the place), whether the
     date column comes before the others or after them."""
@@ -403,6 +404,7 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
             "county_b": "place.county",
             "form": "immigration.detainer",
             "date_b": "date",
+            "time_b": "time",
         },
         values={"immigration.detainer": {"247A": "I-247A"}},
         constants={"agency": "county_jail"},
@@ -419,13 +421,14 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
         "person.born_abroad": ["", "true", "no", "maybe"],
         "person.custody": ["", "pretrial", "sentenced", "ice_detainee", "on_the_moon"],
         "time": ["", "08:30", "23:59", "25:99"],  # a bad time is told only where the 48-hour reference is
+        "time_b": ["", "", "06:15", "24:61"],  # a second column read as the time: the later one filled in
     }
     if date_last:
         pools = {name: pool for name, pool in pools.items() if name != "date"} | {"date": pools["date"]}
     good = {name: pool[0] for name, pool in pools.items() if pool is not None}  # a record with no problem
     chooser = random.Random(5)
     rows = []
-    for i in range(2000):
+    for i in range(3000):
         row = {name: chooser.choice(pool) for name, pool in pools.items() if pool is not None}
         rows.append({"id": f"r{i}", **row})
     together = Batch(rulebase, "reference", mapping=mapping)

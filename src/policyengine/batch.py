@@ -411,10 +411,13 @@ class Batch:
         return None
 
     def _time(self, record: dict[str, Any]) -> str | None:
+        """The record's release time: where several columns are the time, the later one filled in
+        (as a later column of a fact wins)."""
+        found = None
         for column, raw in record.items():
             if self.mapping.target(column) == TIME and raw not in (None, ""):
-                return str(raw)
-        return None
+                found = str(raw)
+        return found
 
     def evaluate_table(self, table: Any, first_row: int = 1) -> tuple[Any, list[tuple[int, Any, str]]]:
         """A pandas DataFrame or pyarrow Table of records to (output, errors).
@@ -766,6 +769,21 @@ class _Columnar:
         in_order = {fact: stated[fact] for fact in [*batch.mapping.constants, *targets]}
         return packed, why, rank, in_order
 
+    @staticmethod
+    def _time_column(found: list[_Column], n: int) -> _Column | None:
+        """The release time's column: where several columns are the time, per row the later one
+        filled in (as `Batch._time` reads a record)."""
+        if len(found) < 2:
+            return found[0] if found else None
+        import numpy as np
+
+        values: list[Any] = [None] * n
+        for column in found:
+            codes, distinct = column.encoded
+            for i in np.nonzero(np.asarray([d not in (None, "") for d in distinct], dtype=bool)[codes])[0].tolist():
+                values[i] = distinct[codes[i]]
+        return _Column.of_list(values)
+
     def _date(self, raw: Any) -> tuple[dt.date, dt.date, str, int] | str:
         batch = self.batch
         try:
@@ -843,7 +861,7 @@ class _Columnar:
         facts = batch._facts
         others = [c for c in names if targets[c] in facts and targets[c] != "date"]
         id_col = next((columns[c] for c in names if targets[c] == ID), None)
-        time_col = next((columns[c] for c in names if targets[c] == TIME), None)
+        time_col = self._time_column([columns[c] for c in names if targets[c] == TIME], n)
 
         # why a row is bad, -1 if it is not: the first problem found wins, as a reader reads a row
         messages: list[str] = []
