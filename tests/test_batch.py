@@ -12,9 +12,12 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from benchmarks.generate import write_csv
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from policyengine.batch import Batch
 from policyengine.checked import Scenario
@@ -459,6 +462,76 @@ def test_columns_checked_together_give_what_each_record_checked_alone_gives(rule
     assert len(kinds) >= 3  # bad values, missing facts and misplaced cities all met
     assert told["date"] > 20 and told["other"] > 20, told  # each problem is told first in some rows
     assert any("'time'" in message for message in failed.values())
+
+
+def test_a_column_with_nothing_filled_in_is_read_as_unstated(tmp_path, capsys):
+    """A fact's column that is empty in every row of a chunk (common in published tables) states
+    nothing: the rows are evaluated with the fact's default, as when the column is absent (it
+    was a KeyError traceback)."""
+    rows = "1,2026-02-10,county_jail,Hennepin,{}\n2,2026-02-11,county_jail,Ramsey,{}\n"
+    header = "id,date,agency,place.county,immigration.final_order_of_removal\n"
+    (tmp_path / "empty.csv").write_text(header + rows.format("", ""))
+    (tmp_path / "absent.csv").write_text(
+        "id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n2,2026-02-11,county_jail,Ramsey\n"
+    )
+    assert _batch(str(tmp_path / "empty.csv"), "--out", str(tmp_path / "empty-out.csv"), "--workers", "1") == 0
+    assert _batch(str(tmp_path / "absent.csv"), "--out", str(tmp_path / "absent-out.csv"), "--workers", "1") == 0
+    assert "Traceback" not in capsys.readouterr().err
+    written = (tmp_path / "empty-out.csv").read_text().splitlines()
+    assert len(written) == 3 and written == (tmp_path / "absent-out.csv").read_text().splitlines()
+
+
+_POOLS: dict[str, list[Any]] = {  # good, bad, empty and differently typed values, as JSON Lines bring them
+    "date": ["2026-02-10", "2016-05-01", "2012-06-01", "2026-02-30", "", None, "20260210", " 2026-02-10"],
+    "agency": ["county_jail", "doc", "sheriff", "", None, "County_Jail"],
+    "place.county": ["Hennepin", "Ramsey", "Cass", "hennepin", "", None, "Nowhere"],
+    "place.city": ["", "none", "Minneapolis", "Rochester", None, "minneapolis"],
+    "person.custody": ["pretrial", "serving_sentence", "", None, "jail"],
+    "person.born_abroad": ["true", "false", "yes", "no", "1", "", None, True, False, 1, 2, "maybe"],
+    "immigration.detainer": ["I-247A", "none", "I-247", "", None, "i-247a", 247],
+    "immigration.final_order_of_removal": [True, False, "true", "", None, 1.0, "n"],
+    "time": ["", "08:30", "8:30", "23:59", "25:99", None, 830],
+    "id": ["a", "", None, 7],
+}
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data(), as_text=st.booleans())
+def test_a_chunk_gives_what_each_record_alone_gives(rulebase, data, as_text):
+    """Any columns, in any order, of good, bad, empty and differently typed values: a chunk
+    (Python lists, as JSON Lines are read; and, for text, an Arrow table, as CSV and Parquet are
+    read) gives each row the output row or the error message that `Batch.evaluate` gives the
+    record alone (with the row number as its id where there is no id column)."""
+    import pyarrow as pa
+
+    from policyengine.batch import RecordError
+
+    names = data.draw(st.lists(st.sampled_from(list(_POOLS)), min_size=1, max_size=len(_POOLS), unique=True))
+    rows = data.draw(
+        st.lists(st.fixed_dictionaries({n: st.sampled_from(_POOLS[n]) for n in names}), min_size=1, max_size=20)
+    )
+    rows = [{n: r[n] if not as_text or r[n] is None else str(r[n]) for n in names} for r in rows]  # in column order
+    alone = Batch(rulebase, "reference")
+    expected: list[tuple[str, Any]] = []
+    for i, record in enumerate(rows, start=1):
+        try:
+            expected.append(("row", alone.evaluate(record, None if "id" in record else i)))
+        except RecordError as exc:
+            expected.append(("error", str(exc)))
+    columns = {n: [r[n] for r in rows] for n in names}
+    chunks = [Batch(rulebase, "reference").evaluate_columns(columns)]
+    if as_text:
+        table = pa.table({n: pa.array(v, pa.string()) for n, v in columns.items()})
+        chunks.append(Batch(rulebase, "reference").evaluate_arrow(table))
+    for chunk in chunks:
+        written = iter(chunk.table.to_pylist())
+        failed = {row: message for row, _, message in chunk.errors}
+        for i, (kind, value) in enumerate(expected, start=1):
+            if kind == "error":
+                assert failed.get(i) == value, (i, rows[i - 1])
+            else:
+                assert i not in failed, (i, rows[i - 1], failed.get(i))
+                assert next(written) == {k: None if v is None else str(v) for k, v in value.items()}, rows[i - 1]
 
 
 def test_bad_rules_with_workers_is_a_clear_error_and_leaves_no_worker(tmp_path, capsys):

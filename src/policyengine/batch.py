@@ -687,6 +687,7 @@ class _Columnar:
         # the same fact wins, as in a dict; the mapping's constants where nothing is stated
         stated: dict[str, Any] = {}
         for fact, (local, distinct), position in zip(targets, columns, positions, strict=True):
+            self.read.setdefault(fact, ({}, [], []))  # a column with nothing filled in reads no value
             codes = np.full(len(distinct), -1, dtype=np.int64)
             bad = np.full(len(distinct), -1, dtype=np.int64)
             for i, raw in enumerate(distinct):
