@@ -368,9 +368,9 @@ def _render(table: Any, cell: Any, sep: str, before: str, after: str, decided: A
         elif pa.types.is_dictionary(column.type) and column.null_count == 0:
             group = _sharing(columns, i)
             values = [columns[j].dictionary.to_pylist() for j in group]
-            rendered = [
+            rendered = [  # the indices are the same, so every one used is below each dictionary's length
                 (lead + sep.join(cell(names[j], v[k]) for j, v in zip(group, values, strict=True))).encode()
-                for k in range(len(values[0]))
+                for k in range(min(len(v) for v in values))
             ]
             pieces.append(np.asarray(rendered, dtype=object)[column.indices.to_numpy(zero_copy_only=False)])
             i += len(group)
