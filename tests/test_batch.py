@@ -600,6 +600,44 @@ def test_a_small_file_through_the_cli_gives_what_each_record_alone_gives(rulebas
     assert _rows(folder / f"out.{fmt}.errors.csv") == bad
 
 
+def test_a_parquet_file_of_typed_columns_gives_what_each_record_alone_gives(rulebase, tmp_path):
+    """Parquet keeps types: an integer id, a date column, a boolean fact, nulls. Read as they
+    are, each record gets what `Batch.evaluate` gives it (the bad one, without a date, its
+    message), to JSON Lines and to CSV."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from policyengine.batch import RecordError
+
+    records = [
+        {"id": 1, "date": dt.date(2026, 2, 10), "agency": "county_jail", "place.county": "Hennepin",
+         "immigration.detainer": "I-247A", "person.born_abroad": True, "time": "08:30"},
+        {"id": 2, "date": dt.date(2016, 5, 1), "agency": "doc", "place.county": "Ramsey",
+         "immigration.detainer": None, "person.born_abroad": False, "time": None},
+        {"id": 3, "date": None, "agency": "county_jail", "place.county": "Cass",
+         "immigration.detainer": "none", "person.born_abroad": None, "time": "25:00"},
+    ]  # fmt: skip
+    table = pa.Table.from_pylist(records)
+    assert table.schema.field("date").type == pa.date32() and table.schema.field("id").type == pa.int64()
+    pq.write_table(table, tmp_path / "in.parquet")
+    alone = Batch(rulebase, "durable")
+    expected, bad = [], []
+    for i, record in enumerate(records, start=1):
+        try:
+            expected.append({k: None if v is None else str(v) for k, v in alone.evaluate(record).items()})
+        except RecordError as exc:
+            bad.append({"row": str(i), "id": str(record["id"]), "error": str(exc)})
+    assert len(expected) == 2 and bad == [{"row": "3", "id": "3", "error": "missing required fact 'date'"}]
+    assert expected[0]["federal_hold_limit"]  # the 48-hour reference, from the time
+    for out in ("out.jsonl", "out.csv"):
+        assert _batch(str(tmp_path / "in.parquet"), "--out", str(tmp_path / out), "--workers", "1") == 0
+        assert _rows(tmp_path / f"{out}.errors.csv") == bad
+    written = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [{k: None if v is None else str(v) for k, v in r.items()} for r in written] == expected
+    same = [{k: v or None for k, v in r.items()} for r in expected]
+    assert [{k: v or None for k, v in r.items()} for r in _rows(tmp_path / "out.csv")] == same
+
+
 def test_bad_rules_with_workers_is_a_clear_error_and_leaves_no_worker(tmp_path, capsys):
     """The workers start before the reading process has loaded the rules; when the rules cannot
     be loaded, the user gets the loader's message (exit 2), not a worker's traceback, and no
