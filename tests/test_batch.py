@@ -501,7 +501,8 @@ def test_a_chunk_gives_what_each_record_alone_gives(rulebase, data, as_text):
     """Any columns, in any order, of good, bad, empty and differently typed values: a chunk
     (Python lists, as JSON Lines are read; and, for text, an Arrow table, as CSV and Parquet are
     read) gives each row the output row or the error message that `Batch.evaluate` gives the
-    record alone (with the row number as its id where there is no id column)."""
+    record alone (with the row number as its id where it has none: no id column, an empty or a
+    null id)."""
     import pyarrow as pa
 
     from policyengine.batch import RecordError
@@ -515,7 +516,7 @@ def test_a_chunk_gives_what_each_record_alone_gives(rulebase, data, as_text):
     expected: list[tuple[str, Any]] = []
     for i, record in enumerate(rows, start=1):
         try:
-            expected.append(("row", alone.evaluate(record, None if "id" in record else i)))
+            expected.append(("row", alone.evaluate(record, i if record.get("id") in (None, "") else None)))
         except RecordError as exc:
             expected.append(("error", str(exc)))
     columns = {n: [r[n] for r in rows] for n in names}
@@ -563,7 +564,7 @@ def test_a_small_file_through_the_cli_gives_what_each_record_alone_gives(rulebas
     """A small CSV file of good, bad and empty values (1 to 8 rows, in chunks of 1 to 3 rows),
     through `policyengine batch` to CSV or JSON Lines: each good row is written, rendered, as
     `Batch.evaluate` gives it, and each bad row is in the errors file with its row number and
-    the message `Batch.evaluate` raises."""
+    the message `Batch.evaluate` raises; a row with an empty id has its row number as id."""
     from policyengine.batch import RecordError
 
     folder = tmp_path_factory.mktemp("small")
@@ -586,9 +587,9 @@ def test_a_small_file_through_the_cli_gives_what_each_record_alone_gives(rulebas
     expected, bad = [], []
     for i, record in enumerate(rows, start=1):
         try:
-            row = alone.evaluate(record)
+            row = alone.evaluate(record, i if record["id"] == "" else None)
         except RecordError as exc:
-            bad.append({"row": str(i), "id": record["id"], "error": str(exc)})
+            bad.append({"row": str(i), "id": record["id"] or str(i), "error": str(exc)})
             continue
         expected.append({k: None if v is None else str(v) for k, v in row.items()})
     if fmt == "csv":
@@ -636,6 +637,35 @@ def test_a_parquet_file_of_typed_columns_gives_what_each_record_alone_gives(rule
     assert [{k: None if v is None else str(v) for k, v in r.items()} for r in written] == expected
     same = [{k: v or None for k, v in r.items()} for r in expected]
     assert [{k: v or None for k, v in r.items()} for r in _rows(tmp_path / "out.csv")] == same
+
+
+def test_a_record_without_an_id_is_known_by_its_row_number_whatever_the_chunks(tmp_path):
+    """JSON Lines where some records have no id (absent, null, empty) or are not records at all:
+    each of those is known by its row number, in the output and in the errors file, with chunks
+    of 1 row and of 4 (a chunk whose rows had no `id` key at all numbered its rows, while in a
+    chunk with one the others had an empty id)."""
+    lines = [
+        '{"id": "a", "date": "2026-02-10", "agency": "county_jail", "place": {"county": "Hennepin"}}',
+        '{"date": "2026-02-10", "agency": "county_jail", "place": {"county": "Ramsey"}}',
+        "[1, 2]",
+        '{"id": null, "date": "2026-02-30", "agency": "county_jail", "place": {"county": "Cass"}}',
+        '{"id": "", "date": "2016-05-01", "agency": "doc", "place": {"county": "Cass"}}',
+        "{not json",
+    ]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    for size in ("1", "4"):
+        out = tmp_path / f"out-{size}.jsonl"
+        assert _batch(str(tmp_path / "in.jsonl"), "--out", str(out), "--chunk-size", size, "--workers", "1") == 0
+    assert (tmp_path / "out-1.jsonl").read_bytes() == (tmp_path / "out-4.jsonl").read_bytes()
+    errors = (tmp_path / "out-1.jsonl.errors.csv").read_bytes()
+    assert errors == (tmp_path / "out-4.jsonl.errors.csv").read_bytes()
+    written = [json.loads(line)["id"] for line in (tmp_path / "out-1.jsonl").read_text().splitlines()]
+    assert written == ["a", "2", "5"]
+    assert [(e["row"], e["id"]) for e in _rows(tmp_path / "out-1.jsonl.errors.csv")] == [
+        ("3", "3"),
+        ("4", "4"),
+        ("6", "6"),
+    ]
 
 
 def test_bad_rules_with_workers_is_a_clear_error_and_leaves_no_worker(tmp_path, capsys):

@@ -1032,6 +1032,14 @@ class _Columnar:
             i_codes, i_distinct = id_col.encoded
             texts = pa.array([None if v is None else str(v) for v in i_distinct], pa.string())
             columns_out[ID] = texts.take(pa.array(i_codes[rows], pa.int64()))
+        if id_col is not None:  # a record without an id (empty, null, absent from a JSON line): its row number
+            import pyarrow.compute as pc
+
+            given = columns_out[ID]
+            blank = pc.fill_null(pc.equal(given, ""), True)
+            if pc.any(blank).as_py():
+                numbers = pa.array(rows + first_row, pa.int64()).cast(pa.string())
+                columns_out[ID] = pc.if_else(blank, numbers, given)
 
         # columns of few distinct values are dictionary arrays: row indices into their values
         def coded(indices: Any, values: Sequence[str | None]) -> Any:
@@ -1072,7 +1080,8 @@ class _Columnar:
         # the bad rows, in input order, each with its row number, id and message
         errors: list[tuple[int, Any, str]] = []
         for i in np.nonzero(why >= 0)[0].tolist():
-            rid = id_col.raw(i) if id_col is not None else first_row + i
+            rid = id_col.raw(i) if id_col is not None else None
+            rid = first_row + i if rid is None or rid == "" else rid
             errors.append((first_row + i, rid, messages[int(why[i])]))
         return Chunk(out, errors, counts, n, out_of)
 
