@@ -654,7 +654,7 @@ class _Columnar:
         columns: list[tuple[Any, list[Any]]],
         m: int,
         messages: list[str],
-        positions: list[int] | None = None,
+        positions: list[int],
     ) -> tuple[Any, Any, Any, dict[str, Any]]:
         """Each distinct combination of stated facts (other than the date) checked as
         `Batch._checked` checks one record's, but column by column: (its base packed in one int
@@ -672,8 +672,6 @@ class _Columnar:
         batch = self.batch
         why = np.full(m, -1, dtype=np.int64)
         rank = np.full(m, -1, dtype=np.int64)
-        if positions is None:
-            positions = list(range(len(targets)))
         said: dict[str, int] = {}
 
         def say(text: str) -> int:
