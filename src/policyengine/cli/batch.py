@@ -165,24 +165,7 @@ def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]
 
     batches: Iterator[Any]
     if fmt == "csv":
-        import pyarrow.csv as pacsv
-
-        with open(path, newline="", encoding="utf-8") as f:
-            header = next(csv.reader(f), None)
-        if not header:
-            raise InputError.at(str(path), 1, "the CSV file has no header row")
-        convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header}, strings_can_be_null=False)
-        # read through a Python file: given a path, Arrow reads ahead, holding up to about 40 MB
-        # more at a time (measured on a 97 MB file), as much as the file is long on smaller ones
-        source = open(path, "rb")  # noqa: SIM115 (closed by `_guarded` when the last batch is read)
-        try:
-            reader = pacsv.open_csv(
-                source, convert_options=convert, read_options=pacsv.ReadOptions(block_size=1 << 20, use_threads=False)
-            )
-        except pa.ArrowInvalid as exc:
-            source.close()
-            raise InputError.at(str(path), None, f"cannot read CSV: {exc}") from None
-        batches = _guarded(reader, path, source)
+        batches = _csv_batches(path)
     else:
         import pyarrow.parquet as pq
 
@@ -205,18 +188,67 @@ def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]
         yield pa.Table.from_batches(pending)
 
 
-def _guarded(reader: Any, path: Path, source: Any) -> Iterator[Any]:
-    import pyarrow as pa
+#: bytes Arrow parses at a time. Arrow's streaming CSV reader reads up to 32 blocks ahead of the
+#: rows it has handed out (a fixed queue, not an option), so a small block keeps that read-ahead
+#: small: at most 4 MiB here, where 1 MiB blocks held 16 to 32 MiB, most of what a batch's peak
+#: memory grew by from 100,000 records to 1,000,000 (docs/performance.md); smaller blocks read
+#: more slowly. A record longer than a block is read with blocks 16 times larger, up to
+#: `CSV_BLOCK_MOST`.
+CSV_BLOCK = 1 << 17
+CSV_BLOCK_MOST = 1 << 24
 
-    with source:
-        while True:
+
+def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
+    """The CSV file's rows in Arrow record batches, every column as text. A quoted cell may hold
+    line breaks (as a notes column does). Where a record is longer than the block, the file is
+    read again from the start with larger blocks, passing over the rows already handed out."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f), None)
+    if not header:
+        raise InputError.at(str(path), 1, "the CSV file has no header row")
+    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header}, strings_can_be_null=False)
+    parse = pacsv.ParseOptions(newlines_in_values=True)  # else a quoted line break splits a record
+    block = block or CSV_BLOCK
+    given = 0  # rows handed out so far
+    while True:
+        skip = given
+        # read through a Python file: given a path, Arrow reads ahead further still (it held
+        # about 40 MB more, measured on a 97 MB file)
+        with open(path, "rb") as source:
             try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return
+                reader = pacsv.open_csv(
+                    source,
+                    convert_options=convert,
+                    parse_options=parse,
+                    read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
+                )
+                while True:
+                    try:
+                        batch = reader.read_next_batch()
+                    except StopIteration:
+                        return
+                    if skip >= batch.num_rows:
+                        skip -= batch.num_rows
+                        continue
+                    if skip:
+                        batch, skip = batch.slice(skip), 0
+                    given += batch.num_rows
+                    yield batch
             except pa.ArrowInvalid as exc:
-                raise InputError.at(str(path), None, f"cannot read CSV: {exc}") from None
-            yield batch
+                if "straddling object" not in str(exc):
+                    raise InputError.at(str(path), None, f"cannot read CSV: {exc}") from None
+                if block >= CSV_BLOCK_MOST:
+                    most = f"{CSV_BLOCK_MOST >> 20} MiB" if CSV_BLOCK_MOST >= 1 << 20 else f"{CSV_BLOCK_MOST >> 10} KiB"
+                    raise InputError.at(
+                        str(path),
+                        None,
+                        f"cannot read CSV: after its first {given} records, a record is longer than {most}"
+                        " or a quoted value is never closed",
+                    ) from None
+                block = min(block * 16, CSV_BLOCK_MOST)
 
 
 def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
