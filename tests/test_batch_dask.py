@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest.importorskip("dask.distributed")
@@ -13,16 +15,19 @@ from benchmarks.generate import write_csv  # noqa: E402
 from policyengine.cli import main  # noqa: E402
 
 
-def test_local_cluster_with_two_workers_gives_the_single_process_results(rulebase, tmp_path):
+def test_local_cluster_with_two_workers_gives_the_single_process_results(rulebase, tmp_path, capsys):
     source = tmp_path / "records.csv"
     write_csv(source, rulebase, 600, seed=3, bad=0.02)
     one = tmp_path / "one.parquet"
     assert main(["batch", str(source), "--out", str(one), "--workers", "1", "--engine", "reference"]) == 0
     out = tmp_path / "dask-out"
-    code = main(
-        ["batch", str(source), "--out", str(out), "--dask", "local", "--dask-workers", "2", "--engine", "reference"]
-    )
-    assert code == 0
+    capsys.readouterr()  # the single-process run's summary
+    summary = tmp_path / "summary.json"
+    args = ["--dask", "local", "--dask-workers", "2", "--engine", "reference", "--summary", str(summary)]
+    assert main(["batch", str(source), "--out", str(out), *args]) == 0
+    told = json.loads(summary.read_text())
+    # the cases a cluster evaluated are not counted: the summary says so rather than "0"
+    assert told["cases"] is None and "distinct cases" not in capsys.readouterr().err
     expected = pq.read_table(one).sort_by("id")
     got = ds.dataset(str(out), format="parquet").to_table().cast(expected.schema).sort_by("id")
     assert got.num_rows == expected.num_rows > 500
@@ -32,3 +37,45 @@ def test_local_cluster_with_two_workers_gives_the_single_process_results(rulebas
         rows = [line.split(",", 1)[0] for line in f.read().splitlines()[1:]]
     assert [str(r) for r in errors.column("row").to_pylist()] == rows
     assert errors.num_rows + got.num_rows == 600
+    assert (told["rows"], told["written"], told["errors"]) == (600, got.num_rows, errors.num_rows)
+
+
+def test_a_csv_whose_quoted_cells_hold_line_breaks_gives_the_single_process_results(
+    rulebase, tmp_path, monkeypatch, capsys
+):
+    """Dask cuts a CSV file at line breaks; where a cut falls inside a quoted cell (a notes column
+    with line breaks), the file is read again as one partition, with a notice, and the results are
+    those of one process (it was a pandas ParserError traceback)."""
+    import csv
+
+    from policyengine import batch_dask
+
+    source = tmp_path / "records.csv"
+    write_csv(source, rulebase, 600, seed=3, bad=0.02)
+    noted = tmp_path / "noted.csv"
+    with open(source, newline="", encoding="utf-8") as f, open(noted, "w", newline="", encoding="utf-8") as g:
+        w = csv.writer(g)
+        for i, row in enumerate(csv.reader(f)):
+            w.writerow([*row, "notes" if i == 0 else f"booked {i}\nsecond line, with a comma"])
+    (tmp_path / "map.yaml").write_text("ignore: [notes]\n")
+    one = tmp_path / "one.parquet"
+    assert main(["batch", str(source), "--out", str(one), "--workers", "1", "--engine", "reference"]) == 0
+    monkeypatch.setattr(batch_dask, "CSV_PARTITION", 20_000)  # about 8 partitions, cut inside notes
+    out = tmp_path / "dask-out"
+    args = ["--mapping", str(tmp_path / "map.yaml"), "--dask", "local", "--dask-workers", "2", "--engine", "reference"]
+    assert main(["batch", str(noted), "--out", str(out), *args]) == 0
+    err = capsys.readouterr().err
+    assert "read as one partition" in err and "Traceback" not in err
+    expected = pq.read_table(one).sort_by("id")
+    got = ds.dataset(str(out), format="parquet").to_table().cast(expected.schema).sort_by("id")
+    assert got.num_rows == expected.num_rows > 500
+    assert got.equals(expected)
+
+
+def test_a_malformed_csv_is_a_clear_error_on_dask(tmp_path, capsys):
+    source = tmp_path / "bad.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n2,2026-02-10,a,b,c,d\n")
+    code = main(["batch", str(source), "--out", str(tmp_path / "o"), "--dask", "local", "--dask-workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"{source}: error: cannot read CSV: " in err

@@ -1151,8 +1151,11 @@ class Chunk:
     outs: Any = None
 
 
-def summary_dict(counts: Counter[tuple[str, str, str]], rows: int, written: int, errors: int, cases: int) -> dict:
-    """The batch summary: totals, and counts per county, action and verdict."""
+def summary_dict(
+    counts: Counter[tuple[str, str, str]], rows: int, written: int, errors: int, cases: int | None
+) -> dict:
+    """The batch summary: totals, and counts per county, action and verdict (`cases`: the cases
+    evaluated, None where they are not counted: on Dask)."""
     per: dict[str, dict[str, dict[str, int]]] = {}
     for (county, action, verdict), k in sorted(counts.items()):
         per.setdefault(county, {}).setdefault(action, {})[verdict] = k

@@ -10,6 +10,7 @@ by that option: dask, distributed and pandas are the optional `dask` extra.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -74,12 +75,23 @@ def _empty(columns: list[str]) -> Any:
     return frame
 
 
-def _read(path: str) -> Any:
+#: the bytes of a CSV file each partition reads. Dask cuts a CSV file at line breaks, so a quoted
+#: cell holding line breaks can be cut: the partition before the cut then fails to parse, and the
+#: file is read again as one partition (`run_dask`).
+CSV_PARTITION = "16MB"
+
+
+def _read(path: str, whole: bool = False) -> Any:
     import dask.dataframe as dd
 
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
-        return dd.read_csv(path, dtype=str, keep_default_na=False, blocksize="16MB")
+        from pandas.errors import ParserError  # type: ignore[import-untyped]
+
+        try:  # Dask parses the first partition's start here, to learn the columns
+            return dd.read_csv(path, dtype=str, keep_default_na=False, blocksize=None if whole else CSV_PARTITION)
+        except ParserError as exc:
+            raise InputError.at(path, None, f"cannot read CSV: {_first_line(exc)}") from None
     if suffix == ".parquet":
         return dd.read_parquet(path)
     if suffix in (".jsonl", ".ndjson"):
@@ -111,7 +123,19 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
     try:
         frame = _read(args.input)
         batch.check_columns(list(frame.columns), args.input)
-        lengths = frame.map_partitions(len).compute().tolist()
+        try:
+            lengths = _lengths(frame, args.input)
+        except InputError as exc:
+            if Path(args.input).suffix.lower() != ".csv" or frame.npartitions == 1:
+                raise
+            frame = _read(args.input, whole=True)
+            lengths = _lengths(frame, args.input)  # a file that does not parse whole is the error
+            print(
+                f"{args.input}: read as one partition: cut in partitions of {CSV_PARTITION} it did not parse"
+                f" ({exc.problems[0].message.removeprefix('cannot read CSV: ')}), as when a cut falls in a"
+                " quoted cell holding line breaks; Parquet input is read in partitions",
+                file=sys.stderr,
+            )
         offsets = [sum(lengths[:k]) for k in range(len(lengths))]
         result = frame.map_partitions(_evaluate_partition, offsets, options, meta=_empty(batch.columns))
         good = result[result[ERROR].isna()].drop(columns=[ROW, ERROR])
@@ -127,6 +151,22 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
     return _summary_from(out, errors_out, batch.actions, sum(lengths), summary_dict)
 
 
+def _lengths(frame: Any, path: str) -> list[int]:
+    """Each partition's number of records (every partition is read and parsed here)."""
+    from pandas.errors import ParserError
+
+    try:
+        return list(frame.map_partitions(len).compute().tolist())
+    except ParserError as exc:
+        raise InputError.at(path, None, f"cannot read CSV: {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    """pandas' own message, without what Dask wraps around it."""
+    text = str(exc)
+    return text.split("Original Message: ", 1)[-1].strip()
+
+
 def _summary_from(out: Path, errors_out: Path, actions: tuple[str, ...], rows: int, summary_dict: Any) -> dict:
     """The summary, counted from what was written (so it describes the files, not a plan)."""
     import pyarrow.dataset as ds
@@ -138,4 +178,4 @@ def _summary_from(out: Path, errors_out: Path, actions: tuple[str, ...], rows: i
         for county, verdict in zip(counties, table.column(f"{action}.verdict").to_pylist(), strict=True):
             counts[(county, action, verdict)] += 1
     errors = ds.dataset(str(errors_out), format="parquet").count_rows()
-    return summary_dict(counts, rows=rows, written=table.num_rows, errors=errors, cases=0)
+    return summary_dict(counts, rows=rows, written=table.num_rows, errors=errors, cases=None)  # not counted

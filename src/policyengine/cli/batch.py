@@ -107,9 +107,10 @@ def main(args: argparse.Namespace) -> int:
 
 def _print_summary(summary: dict[str, Any]) -> None:
     err = sys.stderr
+    cases = "" if summary["cases"] is None else f", {summary['cases']} distinct cases evaluated"
     print(
         f"policyengine batch: {summary['rows']} rows read, {summary['written']} written, "
-        f"{summary['errors']} in the errors file, {summary['cases']} distinct cases evaluated",
+        f"{summary['errors']} in the errors file{cases}",
         file=err,
     )
     totals: Counter[tuple[str, str]] = Counter()
