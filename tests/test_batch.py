@@ -761,3 +761,51 @@ def test_a_quoted_value_never_closed_is_a_clear_error(rulebase, tmp_path, monkey
     assert f"{noted}: error: cannot read CSV: after its first " in err
     told = int(err.split("after its first ")[1].split()[0])
     assert 0 < told < 200 and "a record is longer than 16 KiB or a quoted value is never closed" in err
+
+
+_HEADER = "id,date,agency,place.county,notes\n"
+_ROW = "{},2026-02-10,county_jail,Hennepin,{}\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "told"),
+    [
+        (
+            (_HEADER + _ROW.format(1, "cafe") + _ROW.format(2, "café")).encode("cp1252"),
+            ":3: error: file is not UTF-8 text: byte 0xe9 at column 38",
+        ),
+        (
+            (_HEADER.replace("notes", "nötes") + _ROW.format(1, "x")).encode("cp1252"),
+            ":1: error: file is not UTF-8 text: byte 0xf6 at column 30",
+        ),
+        ((_HEADER + _ROW.format(1, "x")).encode("utf-16"), ":1: error: file is UTF-16 text; save it as UTF-8"),
+    ],
+    ids=["a-row", "the-header", "utf-16"],
+)
+def test_a_csv_file_that_is_not_utf8_is_a_clear_error_at_its_line(tmp_path, capsys, raw, told):
+    """A CSV saved as Windows-1252 or UTF-16 (as spreadsheets offer) is exit 2 with the line and
+    column of the first bad byte, as for a rule file (PE110); it was a UnicodeDecodeError traceback."""
+    source = tmp_path / "records.csv"
+    source.write_bytes(raw)
+    (tmp_path / "map.yaml").write_text("ignore: [notes, nötes]\n", encoding="utf-8")
+    code = _batch(
+        str(source), "--out", str(tmp_path / "o.csv"), "--mapping", str(tmp_path / "map.yaml"), "--workers", "1"
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"{source}{told}" in err
+
+
+def test_a_json_line_that_is_not_utf8_is_a_bad_row(tmp_path):
+    """In JSON Lines each line is a record: a line with a byte that is not UTF-8 goes to the errors
+    file with its row number and the byte, and the other lines are evaluated."""
+    good = '{"id": "a", "date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin"}\n'
+    bad = '{"id": "b", "date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin", "n": "café"}\n'
+    source = tmp_path / "records.jsonl"
+    source.write_bytes(good.encode() + bad.encode("cp1252") + good.replace('"a"', '"c"').encode())
+    out = tmp_path / "out.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    assert [r["id"] for r in _rows(out)] == ["a", "c"]
+    assert _rows(tmp_path / "out.csv.errors.csv") == [
+        {"row": "2", "id": "2", "error": "not UTF-8 text: byte 0xe9 at column 97"}
+    ]

@@ -79,3 +79,12 @@ def test_a_malformed_csv_is_a_clear_error_on_dask(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert f"{source}: error: cannot read CSV: " in err
+
+
+def test_a_csv_that_is_not_utf8_is_a_clear_error_on_dask(tmp_path, capsys):
+    source = tmp_path / "records.csv"
+    source.write_bytes("id,date,agency,place.county\n1,2026-02-10,county_jail,Hénnepin\n".encode("cp1252"))
+    code = main(["batch", str(source), "--out", str(tmp_path / "o"), "--dask", "local", "--dask-workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"{source}:2: error: file is not UTF-8 text: byte 0xe9 at column 27" in err

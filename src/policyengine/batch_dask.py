@@ -92,10 +92,15 @@ def _read(path: str, whole: bool = False) -> Any:
             return dd.read_csv(path, dtype=str, keep_default_na=False, blocksize=None if whole else CSV_PARTITION)
         except ParserError as exc:
             raise InputError.at(path, None, f"cannot read CSV: {_first_line(exc)}") from None
+        except UnicodeDecodeError:
+            raise _not_utf8(path) from None
     if suffix == ".parquet":
         return dd.read_parquet(path)
     if suffix in (".jsonl", ".ndjson"):
-        return dd.read_json(path, lines=True, dtype=False, blocksize=1 << 24)
+        try:
+            return dd.read_json(path, lines=True, dtype=False, blocksize=1 << 24)
+        except UnicodeDecodeError:
+            raise _not_utf8(path) from None
     raise InputError.at(path, None, "INPUT must end in .csv, .jsonl or .parquet")
 
 
@@ -159,6 +164,14 @@ def _lengths(frame: Any, path: str) -> list[int]:
         return list(frame.map_partitions(len).compute().tolist())
     except ParserError as exc:
         raise InputError.at(path, None, f"cannot read CSV: {_first_line(exc)}") from None
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
+
+
+def _not_utf8(path: str) -> InputError:
+    from policyengine.cli.batch import not_utf8
+
+    return not_utf8(path)
 
 
 def _first_line(exc: Exception) -> str:

@@ -206,8 +206,11 @@ def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    with open(path, newline="", encoding="utf-8") as f:
-        header = next(csv.reader(f), None)
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f), None)
+    except UnicodeDecodeError:
+        raise not_utf8(path) from None
     if not header:
         raise InputError.at(str(path), 1, "the CSV file has no header row")
     convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header}, strings_can_be_null=False)
@@ -239,6 +242,8 @@ def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
                     given += batch.num_rows
                     yield batch
             except pa.ArrowInvalid as exc:
+                if "invalid UTF8" in str(exc):
+                    raise not_utf8(path) from None
                 if "straddling object" not in str(exc):
                     raise InputError.at(str(path), None, f"cannot read CSV: {exc}") from None
                 if block >= CSV_BLOCK_MOST:
@@ -250,6 +255,36 @@ def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
                         " or a quoted value is never closed",
                     ) from None
                 block = min(block * 16, CSV_BLOCK_MOST)
+
+
+def not_utf8(path: Path | str) -> InputError:
+    """The error for a records file that is not UTF-8 text, at its first bad byte's line and
+    column (read again, line by line, only once a reader has failed on it)."""
+    from policyengine.load import NOT_TEXT
+
+    with open(path, "rb") as f:
+        if f.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            return InputError.at(str(path), 1, "file is UTF-16 text; save it as UTF-8", NOT_TEXT)
+        f.seek(0)
+        for number, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                column = len(line[: exc.start].decode("utf-8")) + 1
+                message = f"file is not UTF-8 text: byte 0x{line[exc.start]:02x} at column {column}"
+                return InputError.at(str(path), number, message, NOT_TEXT)
+    return InputError.at(str(path), None, "file is not UTF-8 text", NOT_TEXT)
+
+
+def _not_utf8_line(line: str) -> str | None:
+    """Why a line read with `surrogateescape` is not UTF-8 text (None: it is)."""
+    if line.isascii():
+        return None
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"not UTF-8 text: byte 0x{ord(line[exc.start]) - 0xDC00:02x} at column {exc.start + 1}"
+    return None
 
 
 def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
@@ -266,15 +301,19 @@ def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
         return out
 
     rows: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:  # a bad line is a bad row
         for line in f:
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-                rows.append(flat(obj) if isinstance(obj, dict) else {PROBLEM: "a JSON Lines row is an object"})
-            except json.JSONDecodeError as exc:
-                rows.append({PROBLEM: f"invalid JSON: {exc.msg}"})
+            problem = _not_utf8_line(line)
+            if problem is not None:
+                rows.append({PROBLEM: problem})
+            else:
+                try:
+                    obj = json.loads(line)
+                    rows.append(flat(obj) if isinstance(obj, dict) else {PROBLEM: "a JSON Lines row is an object"})
+                except json.JSONDecodeError as exc:
+                    rows.append({PROBLEM: f"invalid JSON: {exc.msg}"})
             if len(rows) == size:
                 yield _columns(rows)
                 rows = []
