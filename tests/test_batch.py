@@ -809,3 +809,68 @@ def test_a_json_line_that_is_not_utf8_is_a_bad_row(tmp_path):
     assert _rows(tmp_path / "out.csv.errors.csv") == [
         {"row": "2", "id": "2", "error": "not UTF-8 text: byte 0xe9 at column 97"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("options", "told"),
+    [
+        (["--out", "{input}"], "{input}: error: --out is the INPUT file; it would be overwritten"),
+        (
+            ["--out", "o.csv", "--errors", "{input}"],
+            "{input}: error: --errors is the INPUT file; it would be overwritten",
+        ),
+        (
+            ["--out", "o.csv", "--summary", "{input}"],
+            "{input}: error: --summary is the INPUT file; it would be overwritten",
+        ),
+        (["--out", "o.csv", "--errors", "./o.csv"], "o.csv: error: --errors and --out are the same file"),
+    ],
+    ids=["out", "errors", "summary", "errors-is-out"],
+)
+def test_a_file_written_that_is_the_input_or_another_output_is_refused(tmp_path, capsys, monkeypatch, options, told):
+    """`--out records.csv` on `records.csv` read the input whole, then replaced it with the
+    output: the records were gone. Now no file written may be the input or another output."""
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "records.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n")
+    before = source.read_bytes()
+    given = [o.format(input=source) for o in options]
+    assert _batch(str(source), *given, "--workers", "1") == 2
+    assert told.format(input=source) in capsys.readouterr().err
+    assert source.read_bytes() == before and not (tmp_path / "o.csv").exists()
+
+
+def test_a_column_named_twice_is_an_error(tmp_path, capsys):
+    """Two columns of one name cannot be told apart (a mapping names columns): CSV and Parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "in.csv").write_text("id,date,agency,place.county,date\n1,2026-02-10,county_jail,Hennepin,2016-05-01\n")
+    columns = [pa.array([v]) for v in ("1", "2026-02-10", "county_jail", "Hennepin", "2016-05-01")]
+    pq.write_table(
+        pa.Table.from_arrays(columns, names=["id", "date", "agency", "place.county", "date"]), tmp_path / "in.parquet"
+    )
+    for source, where in (("in.csv", "in.csv:1"), ("in.parquet", "in.parquet")):
+        assert _batch(str(tmp_path / source), "--out", str(tmp_path / f"{source}.out.csv"), "--workers", "1") == 2
+        err = capsys.readouterr().err
+        assert f"{tmp_path / where}: error: column 'date' appears twice (columns 2 and 5); rename one" in err
+
+
+def test_a_json_record_that_names_a_fact_twice_is_a_bad_row(tmp_path):
+    """`json` keeps the last of two equal keys without a word; a record that gives a fact twice
+    (a key repeated, or a group and a dotted name) is a bad row instead, and the batch goes on."""
+    head = '{"id": "%s", "date": "2026-02-10", "agency": "county_jail", '
+    lines = [
+        head % "a" + '"place.county": "Hennepin", "date": "2016-05-01"}',
+        head % "b" + '"place": {"county": "Ramsey"}, "place.county": "Hennepin"}',
+        head % "c" + '"place": {"county": "Ramsey"}}',
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "o.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    assert [(r["id"], r["county"]) for r in _rows(out)] == [("c", "Ramsey")]
+    assert [(e["row"], e["error"]) for e in _rows(tmp_path / "o.csv.errors.csv")] == [
+        ("1", "key 'date' appears twice in the record"),
+        ("2", "'place.county' is given twice in the record (in a group and by its dotted name)"),
+    ]

@@ -88,3 +88,12 @@ def test_a_csv_that_is_not_utf8_is_a_clear_error_on_dask(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert f"{source}:2: error: file is not UTF-8 text: byte 0xe9 at column 27" in err
+
+
+def test_an_output_that_is_the_input_is_refused_before_the_cluster_starts(tmp_path, capsys):
+    source = tmp_path / "records.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n")
+    before = source.read_bytes()
+    assert main(["batch", str(source), "--out", str(tmp_path / "o"), "--errors", str(source), "--dask", "local"]) == 2
+    assert f"{source}: error: --errors is the INPUT file; it would be overwritten" in capsys.readouterr().err
+    assert source.read_bytes() == before

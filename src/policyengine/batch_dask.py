@@ -117,6 +117,9 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
     batch = _batch(options)  # checks rules, mapping and actions here, before the cluster starts
     out = Path(args.out)
     errors_out = Path(args.errors) if args.errors else out.with_name(out.name + ".errors")
+    from policyengine.cli.batch import distinct_files
+
+    distinct_files(Path(args.input), {"--out": out, "--errors": errors_out, "--summary": args.summary})
     cluster = None
     if args.dask == "local":
         cluster = LocalCluster(

@@ -171,9 +171,11 @@ def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]
         import pyarrow.parquet as pq
 
         try:
-            batches = pq.ParquetFile(path).iter_batches(batch_size=size)
+            parquet = pq.ParquetFile(path)
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError.at(str(path), None, f"cannot read Parquet: {exc}") from None
+        _no_column_twice(path, parquet.schema_arrow.names, None)
+        batches = parquet.iter_batches(batch_size=size)
     pending: list[Any] = []
     count = 0
     for batch in batches:
@@ -187,6 +189,17 @@ def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]
                 pending, count = [], 0
     if pending:
         yield pa.Table.from_batches(pending)
+
+
+def _no_column_twice(path: Path, names: list[str], line: int | None) -> None:
+    """Two columns of one name cannot be told apart (by a mapping, or in the output): an error."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if name in seen:
+            raise InputError.at(
+                str(path), line, f"column '{name}' appears twice (columns {seen[name]} and {i}); rename one"
+            )
+        seen[name] = i
 
 
 #: bytes Arrow parses at a time. Arrow's streaming CSV reader reads up to 32 blocks ahead of the
@@ -213,6 +226,7 @@ def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
         raise not_utf8(path) from None
     if not header:
         raise InputError.at(str(path), 1, "the CSV file has no header row")
+    _no_column_twice(path, header, 1)
     convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header}, strings_can_be_null=False)
     parse = pacsv.ParseOptions(newlines_in_values=True)  # else a quoted line break splits a record
     block = block or CSV_BLOCK
@@ -287,19 +301,46 @@ def _not_utf8_line(line: str) -> str | None:
     return None
 
 
+class _Twice(ValueError):
+    """A record names one fact twice (a JSON key repeated, or a group and a dotted name)."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a repeated key (`json` would keep the last one silently)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Twice(f"key '{key}' appears twice in the record")
+            seen.add(key)
+    return obj
+
+
 def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
     from policyengine.batch import PROBLEM
 
     def flat(obj: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        given = 0
         for k, v in obj.items():
             if isinstance(v, dict):  # {"place": {"county": ...}} reads as place.county, as in scenarios
                 for k2, v2 in v.items():
                     out[f"{k}.{k2}"] = v2
+                given += len(v)
             else:
                 out[k] = v
+                given += 1
+        if len(out) != given:  # a group and a dotted name both give one fact
+            seen: set[str] = set()
+            for k, v in obj.items():
+                for name in [f"{k}.{k2}" for k2 in v] if isinstance(v, dict) else [k]:
+                    if name in seen:
+                        raise _Twice(f"'{name}' is given twice in the record (in a group and by its dotted name)")
+                    seen.add(name)
         return out
 
+    decode = json.JSONDecoder(object_pairs_hook=_object).decode
     rows: list[dict[str, Any]] = []
     with open(path, encoding="utf-8", errors="surrogateescape") as f:  # a bad line is a bad row
         for line in f:
@@ -310,10 +351,12 @@ def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
                 rows.append({PROBLEM: problem})
             else:
                 try:
-                    obj = json.loads(line)
+                    obj = decode(line)
                     rows.append(flat(obj) if isinstance(obj, dict) else {PROBLEM: "a JSON Lines row is an object"})
                 except json.JSONDecodeError as exc:
                     rows.append({PROBLEM: f"invalid JSON: {exc.msg}"})
+                except _Twice as exc:
+                    rows.append({PROBLEM: str(exc)})
             if len(rows) == size:
                 yield _columns(rows)
                 rows = []
@@ -900,6 +943,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.chunk_size < 1 or args.workers < 1:
         raise InputError.at("--chunk-size/--workers", None, "must be at least 1")
     errors_path = Path(args.errors) if args.errors else out.with_name(out.name + ".errors.csv")
+    distinct_files(source, {"--out": out, "--errors": errors_path, "--summary": args.summary})
     parts = out.with_name(out.name + ".parts")
     manifest = {"input": _input_identity(source), "settings": settings(args)}
     parts.mkdir(parents=True, exist_ok=True)
@@ -1004,6 +1048,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     shutil.rmtree(parts)
     return summary
+
+
+def distinct_files(source: Path, outputs: dict[str, Path | str | None]) -> None:
+    """No file written may be the input, nor one another: an error before anything is written
+    (the input was read whole, then replaced by the output)."""
+
+    def same(a: Path, b: Path) -> bool:
+        try:
+            return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+        except OSError:
+            return False
+
+    named = [(option, Path(path)) for option, path in outputs.items() if path is not None]
+    for i, (option, path) in enumerate(named):
+        if same(path, source):
+            raise InputError.at(str(path), None, f"{option} is the INPUT file; it would be overwritten")
+        for other, earlier in named[:i]:
+            if same(path, earlier):
+                raise InputError.at(str(path), None, f"{option} and {other} are the same file")
 
 
 def _row_count(data: Any) -> int:
