@@ -874,3 +874,20 @@ def test_a_json_record_that_names_a_fact_twice_is_a_bad_row(tmp_path):
         ("1", "key 'date' appears twice in the record"),
         ("2", "'place.county' is given twice in the record (in a group and by its dotted name)"),
     ]
+
+
+def test_a_run_that_stops_before_its_first_chunk_leaves_nothing_to_resume(tmp_path, capsys):
+    """A file refused before any chunk is done (here: not UTF-8) leaves no work directory, so the
+    same command on the corrected file just runs (it found the stale `OUTPUT.parts/` and refused:
+    "holds an interrupted run of another input")."""
+    source = tmp_path / "records.csv"
+    text = "id,date,agency,place.county\n1,2026-02-10,county_jail,Hénnepin\n2,2026-02-10,county_jail,Ramsey\n"
+    source.write_bytes(text.encode("cp1252"))
+    out = tmp_path / "o.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 2
+    assert "not UTF-8 text" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv.parts").exists()
+    source.write_text(text, encoding="utf-8")
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    assert [r["county"] for r in _rows(out)] == ["Ramsey"]  # Hénnepin is no county: a bad row
+    assert len(_rows(tmp_path / "o.csv.errors.csv")) == 1

@@ -934,8 +934,6 @@ def _last_end(parts: Path, chunks: int) -> int | None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate INPUT into OUTPUT (resuming an interrupted run); return the summary."""
-    from policyengine.batch import summary_dict
-
     source, out = Path(args.input), Path(args.out)
     in_fmt, out_fmt = _format(args.input, "INPUT"), _format(args.out, "--out")
     if not source.is_file():
@@ -948,7 +946,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     manifest = {"input": _input_identity(source), "settings": settings(args)}
     parts.mkdir(parents=True, exist_ok=True)
     found = parts / MANIFEST
-    if found.exists():
+    fresh = not found.exists()  # this run starts the work directory (else it resumes one)
+    if not fresh:
         try:
             previous = json.loads(found.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -961,6 +960,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
     else:
         _atomic_write(found, json.dumps(manifest, indent=2).encode())
+    try:
+        return _evaluate_into(args, source, out, errors_path, parts, in_fmt, out_fmt)
+    except BaseException:
+        if fresh and not (parts / f"{0:06d}.done.json").exists():
+            shutil.rmtree(parts, ignore_errors=True)  # nothing done: nothing to resume, nothing left behind
+        raise
+
+
+def _evaluate_into(
+    args: argparse.Namespace, source: Path, out: Path, errors_path: Path, parts: Path, in_fmt: str, out_fmt: str
+) -> dict[str, Any]:
+    """The run itself, in the work directory `parts` (its manifest written)."""
+    from policyengine.batch import summary_dict
+
     pool = _Workers(args) if args.workers > 1 else None  # first: the workers start while this process loads
     try:
         Worker.setup(args)  # checks rules, mapping and actions before any work (and serves --workers 1)
