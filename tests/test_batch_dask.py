@@ -72,22 +72,27 @@ def test_a_csv_whose_quoted_cells_hold_line_breaks_gives_the_single_process_resu
     assert got.equals(expected)
 
 
-def test_a_malformed_csv_is_a_clear_error_on_dask(tmp_path, capsys):
-    source = tmp_path / "bad.csv"
-    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n2,2026-02-10,a,b,c,d\n")
-    code = main(["batch", str(source), "--out", str(tmp_path / "o"), "--dask", "local", "--dask-workers", "1"])
-    err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err
-    assert f"{source}: error: cannot read CSV: " in err
-
-
-def test_a_csv_that_is_not_utf8_is_a_clear_error_on_dask(tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("raw", "told"),
+    [
+        (
+            b"id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n2,2026-02-10,a,b,c,d\n",
+            ": error: cannot read CSV: ",
+        ),
+        (
+            "id,date,agency,place.county\n1,2026-02-10,county_jail,H\u00e9nnepin\n".encode("cp1252"),
+            ":2: error: file is not UTF-8 text: byte 0xe9 at column 27",
+        ),
+    ],
+    ids=["six-cells-under-four", "not-utf8"],
+)
+def test_a_csv_that_does_not_read_is_a_clear_error_on_dask(tmp_path, capsys, raw, told):
     source = tmp_path / "records.csv"
-    source.write_bytes("id,date,agency,place.county\n1,2026-02-10,county_jail,Hénnepin\n".encode("cp1252"))
+    source.write_bytes(raw)
     code = main(["batch", str(source), "--out", str(tmp_path / "o"), "--dask", "local", "--dask-workers", "1"])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
-    assert f"{source}:2: error: file is not UTF-8 text: byte 0xe9 at column 27" in err
+    assert f"{source}{told}" in err
 
 
 def test_an_output_that_is_the_input_is_refused_before_the_cluster_starts(tmp_path, capsys):
