@@ -891,3 +891,41 @@ def test_a_run_that_stops_before_its_first_chunk_leaves_nothing_to_resume(tmp_pa
     assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
     assert [r["county"] for r in _rows(out)] == ["Ramsey"]  # Hénnepin is no county: a bad row
     assert len(_rows(tmp_path / "o.csv.errors.csv")) == 1
+
+
+def test_a_row_with_more_or_fewer_cells_than_the_header_is_a_bad_row(rulebase, tmp_path, monkeypatch):
+    """A row with a stray comma or cut short (common in hand-kept tables) goes to the errors
+    file with its row number and the batch goes on (it stopped the batch: "Expected 16 columns,
+    got 17"). Every other record keeps its number and its answer, in blocks of 1 KiB, across a
+    record long enough to make the reader start again with larger blocks."""
+    from policyengine.cli import batch as cli_batch
+
+    monkeypatch.setattr(cli_batch, "CSV_BLOCK", 1024)
+    plain = tmp_path / "plain.csv"
+    write_csv(plain, rulebase, 400, seed=9)
+    noted = tmp_path / "noted.csv"
+    _with_notes(plain, noted, lambda i: "x" * 20_000 if i == 250 else "")
+    lines = noted.read_text(encoding="utf-8").splitlines(keepends=True)
+    damaged = {1: "extra", 2: "extra", 57: "short", 399: "short", 400: "extra"}  # record numbers
+    for number, how in damaged.items():
+        line = lines[number].rstrip("\n")
+        lines[number] = (line + ",stray\n") if how == "extra" else (line.split(",", 1)[0] + ",2026-02-10\n")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("".join(lines), encoding="utf-8")
+    (tmp_path / "map.yaml").write_text("ignore: [notes]\n")
+    for source in (noted, broken):
+        out = tmp_path / f"{source.stem}-out.csv"
+        args = ["--mapping", str(tmp_path / "map.yaml"), "--chunk-size", "70", "--workers", "1"]
+        assert _batch(str(source), "--out", str(out), *args) == 0
+    cells = len(lines[0].split(","))
+    assert _rows(tmp_path / "broken-out.csv.errors.csv") == [
+        {
+            "row": str(number),
+            "id": str(number),
+            "error": f"the row has {cells + 1 if how == 'extra' else 2} cells where the header has {cells}",
+        }
+        for number, how in damaged.items()
+    ]
+    ids = {_rows(plain)[n - 1]["id"] for n in damaged}
+    assert [r for r in _rows(tmp_path / "noted-out.csv") if r["id"] not in ids] == _rows(tmp_path / "broken-out.csv")
+    assert len(_rows(tmp_path / "broken-out.csv")) == 395

@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import sys
+from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,10 +186,20 @@ def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]
             batch = batch.slice(take)
             count += take
             if count == size:
-                yield pa.Table.from_batches(pending)
+                yield _table(pending)
                 pending, count = [], 0
     if pending:
-        yield pa.Table.from_batches(pending)
+        yield _table(pending)
+
+
+def _table(batches: list[Any]) -> Any:
+    """Record batches as one table; where some carry a `PROBLEM` column (rows that could not
+    be read), the others get it empty."""
+    import pyarrow as pa
+
+    if all(b.schema == batches[0].schema for b in batches):
+        return pa.Table.from_batches(batches)
+    return pa.concat_tables([pa.Table.from_batches([b]) for b in batches], promote_options="default")
 
 
 def _no_column_twice(path: Path, names: list[str], line: int | None) -> None:
@@ -228,9 +239,24 @@ def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
         raise InputError.at(str(path), 1, "the CSV file has no header row")
     _no_column_twice(path, header, 1)
     convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header}, strings_can_be_null=False)
-    parse = pacsv.ParseOptions(newlines_in_values=True)  # else a quoted line break splits a record
+    unread: dict[int, str] = {}  # record number (the first record is 1) -> why Arrow could not read it
+
+    order: list[int] = []  # their numbers, sorted
+
+    def bad_row(row: Any) -> str:
+        if row.number is None:  # Arrow numbers rows read in one thread, as here
+            return "error"
+        cells = "1 cell" if row.actual_columns == 1 else f"{row.actual_columns} cells"
+        if row.number - 1 not in unread:  # (met again when the file is read again)
+            insort(order, row.number - 1)
+        unread[row.number - 1] = f"the row has {cells} where the header has {row.expected_columns}"
+        return "skip"
+
+    # quote-aware: else a quoted line break splits a record
+    parse = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=bad_row)
     block = block or CSV_BLOCK
-    given = 0  # rows handed out so far
+    given = 0  # rows read and handed out so far
+    placed = 0  # records handed out so far, read or not
     while True:
         skip = given
         # read through a Python file: given a path, Arrow reads ahead further still (it held
@@ -247,14 +273,18 @@ def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
                     try:
                         batch = reader.read_next_batch()
                     except StopIteration:
-                        return
-                    if skip >= batch.num_rows:
+                        batch = None
+                    if batch is not None and skip >= batch.num_rows:
                         skip -= batch.num_rows
                         continue
-                    if skip:
+                    if batch is not None and skip:
                         batch, skip = batch.slice(skip), 0
+                    for piece in _in_place(batch, placed, unread, order, header):
+                        placed += piece.num_rows
+                        yield piece
+                    if batch is None:
+                        return
                     given += batch.num_rows
-                    yield batch
             except pa.ArrowInvalid as exc:
                 if "invalid UTF8" in str(exc):
                     raise not_utf8(path) from None
@@ -269,6 +299,34 @@ def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
                         " or a quoted value is never closed",
                     ) from None
                 block = min(block * 16, CSV_BLOCK_MOST)
+
+
+def _in_place(batch: Any, placed: int, unread: dict[int, str], order: list[int], header: list[str]) -> Iterator[Any]:
+    """`batch` (rows read, the next after `placed` records; None: the file's end) with the
+    records Arrow could not read (`unread`, their numbers sorted in `order`) put back in their
+    places, as rows with only a `PROBLEM`: every record keeps its number, and a bad one goes
+    to the errors file."""
+    import pyarrow as pa
+
+    from policyengine.batch import PROBLEM
+
+    rows = 0 if batch is None else batch.num_rows
+    start, number = 0, placed + 1  # the batch's first row not handed out; the next record's number
+    while True:
+        i = bisect_left(order, number)
+        if i < len(order) and order[i] == number:
+            why = []
+            while i < len(order) and order[i] == number:
+                why.append(unread[number])
+                number, i = number + 1, i + 1
+            nulls = [pa.nulls(len(why), pa.string()) for _ in header]
+            yield pa.RecordBatch.from_arrays([*nulls, pa.array(why, pa.string())], names=[*header, PROBLEM])
+        elif start < rows:
+            take = rows - start if i == len(order) else min(rows - start, order[i] - number)
+            yield batch if take == rows else batch.slice(start, take)
+            start, number = start + take, number + take
+        else:
+            return
 
 
 def not_utf8(path: Path | str) -> InputError:
