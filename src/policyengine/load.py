@@ -234,21 +234,34 @@ def _where(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def utf16_error(raw: bytes, display: str) -> InputError | None:
+    """The error for bytes that open as UTF-16 text (None: they do not)."""
+    if raw.startswith(_UTF16_BOMS):
+        return InputError.at(display, 1, "file is UTF-16 text; save it as UTF-8", NOT_TEXT)
+    return None
+
+
+def not_utf8_error(raw: bytes, bad: UnicodeDecodeError, display: str, lines_before: int = 0) -> InputError:
+    """The error for the byte of `raw` that `bad` found not UTF-8, at its line (counted after
+    `lines_before`, for a piece of a longer file) and column."""
+    good = raw[: bad.start].decode("utf-8", errors="replace")
+    line, column = _where(good, len(good))
+    message = f"file is not UTF-8 text: byte 0x{raw[bad.start]:02x} at column {column}"
+    return InputError.at(display, lines_before + line, message, NOT_TEXT)
+
+
 def decode(raw: bytes, display: str) -> str:
     """UTF-8 bytes as text with LF line ends; a bad byte or control character is located by line and column."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    elif raw.startswith(_UTF16_BOMS):
-        raise InputError.at(display, 1, "file is UTF-16 text; save it as UTF-8", NOT_TEXT)
+    utf16 = utf16_error(raw, display)
+    if utf16 is not None:
+        raise utf16
     raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        good = raw[: exc.start].decode("utf-8", errors="replace")
-        line, column = _where(good, len(good))
-        raise InputError.at(
-            display, line, f"file is not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {column}", NOT_TEXT
-        ) from None
+        raise not_utf8_error(raw, exc, display) from None
     bad = _NOT_PRINTABLE.search(text)
     if bad is not None:
         line, column = _where(text, bad.start())

@@ -23,7 +23,7 @@ import shutil
 import sys
 from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -332,19 +332,18 @@ def _in_place(batch: Any, placed: int, unread: dict[int, str], order: list[int],
 def not_utf8(path: Path | str) -> InputError:
     """The error for a records file that is not UTF-8 text, at its first bad byte's line and
     column (read again, line by line, only once a reader has failed on it)."""
-    from policyengine.load import NOT_TEXT
+    from policyengine.load import NOT_TEXT, not_utf8_error, utf16_error
 
     with open(path, "rb") as f:
-        if f.read(2) in (b"\xff\xfe", b"\xfe\xff"):
-            return InputError.at(str(path), 1, "file is UTF-16 text; save it as UTF-8", NOT_TEXT)
+        utf16 = utf16_error(f.read(2), str(path))
+        if utf16 is not None:
+            return utf16
         f.seek(0)
         for number, line in enumerate(f, start=1):
             try:
                 line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                column = len(line[: exc.start].decode("utf-8")) + 1
-                message = f"file is not UTF-8 text: byte 0x{line[exc.start]:02x} at column {column}"
-                return InputError.at(str(path), number, message, NOT_TEXT)
+                return not_utf8_error(line, exc, str(path), lines_before=number - 1)
     return InputError.at(str(path), None, "file is not UTF-8 text", NOT_TEXT)
 
 
@@ -363,15 +362,21 @@ class _Twice(ValueError):
     """A record names one fact twice (a JSON key repeated, or a group and a dotted name)."""
 
 
+def _repeated(names: Iterable[str]) -> str | None:
+    """The first name met a second time (None: none is)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object, refusing a repeated key (`json` would keep the last one silently)."""
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _Twice(f"key '{key}' appears twice in the record")
-            seen.add(key)
+        raise _Twice(f"key '{_repeated(key for key, _ in pairs)}' appears twice in the record")
     return obj
 
 
@@ -390,12 +395,9 @@ def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
                 out[k] = v
                 given += 1
         if len(out) != given:  # a group and a dotted name both give one fact
-            seen: set[str] = set()
-            for k, v in obj.items():
-                for name in [f"{k}.{k2}" for k2 in v] if isinstance(v, dict) else [k]:
-                    if name in seen:
-                        raise _Twice(f"'{name}' is given twice in the record (in a group and by its dotted name)")
-                    seen.add(name)
+            names = (n for k, v in obj.items() for n in ([f"{k}.{k2}" for k2 in v] if isinstance(v, dict) else [k]))
+            twice = _repeated(names)
+            raise _Twice(f"'{twice}' is given twice in the record (in a group and by its dotted name)")
         return out
 
     decode = json.JSONDecoder(object_pairs_hook=_object).decode
