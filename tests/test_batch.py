@@ -751,16 +751,22 @@ def test_a_quoted_value_never_closed_is_a_clear_error(rulebase, tmp_path, monkey
     _with_notes(plain, noted, lambda i: "")
     text = noted.read_text(encoding="utf-8").splitlines(keepends=True)
     text[200] = text[200].rstrip("\r\n") + '"never closed\n'  # record 200's notes opens a quote
-    noted.write_text("".join(text), encoding="utf-8")
     (tmp_path / "map.yaml").write_text("ignore: [notes]\n")
-    code = _batch(
-        str(noted), "--out", str(tmp_path / "o.csv"), "--mapping", str(tmp_path / "map.yaml"), "--workers", "1"
-    )
-    err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err
-    assert f"{noted}: error: cannot read CSV: after its first " in err
-    told = int(err.split("after its first ")[1].split()[0])
-    assert 0 < told < 200 and "a record is longer than 16 KiB or a quoted value is never closed" in err
+    told = []
+    for stray in (False, True):
+        if stray:  # record 3 gets a cell too many, its id two characters shorter: the blocks fall alike
+            cells = text[3].split(",")
+            text[3] = ",".join([cells[0][:-2], *cells[1:-1], "x", cells[-1]])
+        noted.write_text("".join(text), encoding="utf-8")
+        args = ["--mapping", str(tmp_path / "map.yaml"), "--workers", "1"]
+        code = _batch(str(noted), "--out", str(tmp_path / f"o{stray}.csv"), *args)
+        err = capsys.readouterr().err
+        assert code == 2 and "Traceback" not in err
+        assert f"{noted}: error: cannot read CSV: after its first " in err
+        assert "a record is longer than 16 KiB or a quoted value is never closed" in err
+        told.append(int(err.split("after its first ")[1].split()[0]))
+    assert 3 < told[0] < 200
+    assert told[1] == told[0]  # the bad row is counted among the records read
 
 
 _HEADER = "id,date,agency,place.county,notes\n"

@@ -295,7 +295,7 @@ def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
                     raise InputError.at(
                         str(path),
                         None,
-                        f"cannot read CSV: after its first {given} records, a record is longer than {most}"
+                        f"cannot read CSV: after its first {placed} records, a record is longer than {most}"
                         " or a quoted value is never closed",
                     ) from None
                 block = min(block * 16, CSV_BLOCK_MOST)
