@@ -10,6 +10,8 @@ by that option: dask, distributed and pandas are the optional `dask` extra.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import sys
 from collections import Counter
 from pathlib import Path
@@ -54,7 +56,7 @@ def _evaluate_partition(df: Any, offsets: list[int], options: tuple, partition_i
     if partition_info is None:  # dask calls once on an empty frame to learn the output's shape
         return _empty(columns)
     first = offsets[partition_info["number"]] + 1
-    data = {c: [None if v is None or v != v else v for v in df[c].tolist()] for c in df.columns}
+    data = {c: [None if v is None or v is pd.NA or v != v else v for v in df[c].tolist()] for c in df.columns}
     chunk = batch.evaluate_columns(data, first)
     good = chunk.table.to_pandas().astype("string")
     good[ROW] = pd.array([pd.NA] * len(good), dtype="Int64")
@@ -76,7 +78,7 @@ def _empty(columns: list[str]) -> Any:
 
 
 #: the bytes of a CSV file each partition reads. Dask cuts a CSV file at line breaks, so a quoted
-#: cell holding line breaks can be cut: the partition before the cut then fails to parse, and the
+#: cell holding line breaks can be cut: such a partition is refused (`_csv_partition`) and the
 #: file is read again as one partition (`run_dask`).
 CSV_PARTITION = "16MB"
 
@@ -86,14 +88,7 @@ def _read(path: str, whole: bool = False) -> Any:
 
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
-        from pandas.errors import ParserError  # type: ignore[import-untyped]
-
-        try:  # Dask parses the first partition's start here, to learn the columns
-            return dd.read_csv(path, dtype=str, keep_default_na=False, blocksize=None if whole else CSV_PARTITION)
-        except ParserError as exc:
-            raise InputError.at(path, None, f"cannot read CSV: {_first_line(exc)}") from None
-        except UnicodeDecodeError:
-            raise _not_utf8(path) from None
+        return _read_csv(path, whole)
     if suffix == ".parquet":
         return dd.read_parquet(path)
     if suffix in (".jsonl", ".ndjson"):
@@ -102,6 +97,54 @@ def _read(path: str, whole: bool = False) -> Any:
         except UnicodeDecodeError:
             raise _not_utf8(path) from None
     raise InputError.at(path, None, "INPUT must end in .csv, .jsonl or .parquet")
+
+
+def _read_csv(path: str, whole: bool) -> Any:
+    """A CSV file as a Dask dataframe of text columns, each partition read as one machine reads
+    the file (`cli.batch._csv_batches`), so that a row with more or fewer cells than the header
+    is a bad row here too (pandas read a short row with its missing cells empty)."""
+    import dask
+    import dask.dataframe as dd
+    from dask.bytes.core import read_bytes
+
+    header = _header_line(path)
+    _, blocks = read_bytes(path, delimiter=b"\n", blocksize=None if whole else CSV_PARTITION, sample=False)
+    whole = whole or len(blocks[0]) == 1  # one partition: no cut to fall inside a quoted cell
+    parts = [
+        dask.delayed(_csv_partition)(block, header, path, i == 0, whole)  # type: ignore[attr-defined]
+        for i, block in enumerate(blocks[0])
+    ]
+    return dd.from_delayed(parts, meta=_csv_partition(header, header, path, True, True))
+
+
+def _header_line(path: str) -> bytes:
+    """The file's header row as bytes (put before each partition's rows but the first's)."""
+    with open(path, "rb") as f:
+        line = f.readline()
+        while line.count(b'"') % 2 and (more := f.readline()):  # a quoted name holding a line break
+            line += more
+    return line if line.endswith(b"\n") else line + b"\n"
+
+
+def _csv_partition(block: bytes, header: bytes, path: str, first: bool, whole: bool) -> Any:
+    """One partition's rows (the file's header row put before them) as a pandas frame of text,
+    with a `PROBLEM` column naming the rows that could not be read, in their places."""
+    import pyarrow as pa
+
+    from policyengine.batch import PROBLEM
+    from policyengine.cli.batch import _csv_batches, _table
+
+    if not whole and block.count(b'"') % 2:  # an odd number of quotes: the cut is in a quoted cell
+        raise InputError.at(path, None, "cannot read CSV: a partition holds an odd number of quotes")
+    batches = list(_csv_batches(Path(path), data=block if first else header + block))
+    if batches:
+        table = _table(batches)
+    else:  # no rows: the header's columns
+        names = next(csv.reader(io.StringIO(header.decode("utf-8"))))
+        table = pa.table({n: pa.array([], pa.string()) for n in names})
+    if PROBLEM not in table.column_names:
+        table = table.append_column(PROBLEM, pa.nulls(table.num_rows, pa.string()))
+    return table.to_pandas()
 
 
 def run_dask(args: argparse.Namespace) -> dict[str, Any]:
@@ -161,12 +204,8 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
 
 def _lengths(frame: Any, path: str) -> list[int]:
     """Each partition's number of records (every partition is read and parsed here)."""
-    from pandas.errors import ParserError
-
     try:
         return list(frame.map_partitions(len).compute().tolist())
-    except ParserError as exc:
-        raise InputError.at(path, None, f"cannot read CSV: {_first_line(exc)}") from None
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
 
@@ -175,12 +214,6 @@ def _not_utf8(path: str) -> InputError:
     from policyengine.cli.batch import not_utf8
 
     return not_utf8(path)
-
-
-def _first_line(exc: Exception) -> str:
-    """pandas' own message, without what Dask wraps around it."""
-    text = str(exc)
-    return text.split("Original Message: ", 1)[-1].strip()
 
 
 def _summary_from(out: Path, errors_out: Path, actions: tuple[str, ...], rows: int, summary_dict: Any) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class InputError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its problems (a Dask worker raises it; the CLI reads them)."""
+        return (type(self), (self.problems,))
 
     @classmethod
     def at(cls, file: str | Path, line: int | None, message: str, code: str | None = None) -> InputError:

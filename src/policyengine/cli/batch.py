@@ -223,15 +223,20 @@ CSV_BLOCK = 1 << 17
 CSV_BLOCK_MOST = 1 << 24
 
 
-def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
+def _csv_batches(path: Path, block: int | None = None, data: bytes | None = None) -> Iterator[Any]:
     """The CSV file's rows in Arrow record batches, every column as text. A quoted cell may hold
     line breaks (as a notes column does). Where a record is longer than the block, the file is
-    read again from the start with larger blocks, passing over the rows already handed out."""
+    read again from the start with larger blocks, passing over the rows already handed out.
+    With `data`, those bytes are read instead of the file (a Dask partition, its header row
+    first); messages still name `path`."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    def opened() -> Any:
+        return open(path, "rb") if data is None else io.BytesIO(data)
+
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with io.TextIOWrapper(opened(), encoding="utf-8", newline="") as f:
             header = next(csv.reader(f), None)
     except UnicodeDecodeError:
         raise not_utf8(path) from None
@@ -261,7 +266,7 @@ def _csv_batches(path: Path, block: int | None = None) -> Iterator[Any]:
         skip = given
         # read through a Python file: given a path, Arrow reads ahead further still (it held
         # about 40 MB more, measured on a 97 MB file)
-        with open(path, "rb") as source:
+        with opened() as source:
             try:
                 reader = pacsv.open_csv(
                     source,
