@@ -935,3 +935,32 @@ def test_a_row_with_more_or_fewer_cells_than_the_header_is_a_bad_row(rulebase, t
     ids = {_rows(plain)[n - 1]["id"] for n in damaged}
     assert [r for r in _rows(tmp_path / "noted-out.csv") if r["id"] not in ids] == _rows(tmp_path / "broken-out.csv")
     assert len(_rows(tmp_path / "broken-out.csv")) == 395
+
+
+@pytest.mark.parametrize(
+    ("second", "told", "written"),
+    [
+        (
+            '2,"2026-02-10,county_jail,Hennepin\n3,2026-02-10,county_jail,Hennepin\n4,2026-02-10,county_jail,Ramsey\n',
+            "the row has 2 cells where the header has 4: a quote in it is never closed,"
+            " so the 2 lines after it were read as part of it",
+            ["1"],  # records 3 and 4 are inside record 2
+        ),
+        (
+            '2,2026-02-10,"county\njail"\n3,2026-02-10,county_jail,Hennepin\n4,2026-02-10,county_jail,Ramsey\n',
+            "the row has 3 cells where the header has 4 (it runs over 2 lines: a quoted value in it holds line breaks)",
+            ["1", "3", "4"],
+        ),
+    ],
+    ids=["quote-never-closed", "quoted-line-break"],
+)
+def test_a_bad_row_over_several_lines_says_why(tmp_path, second, told, written):
+    """A quote never closed takes the lines after it into its record: the errors file said only
+    "the row has 2 cells", and the records swallowed vanished without a word. The message now
+    says what the record ran over (the count of rows read is the CSV's records, as before)."""
+    source = tmp_path / "records.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n" + second)
+    out = tmp_path / "out.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    assert _rows(tmp_path / "out.csv.errors.csv") == [{"row": "2", "id": "2", "error": told}]
+    assert [r["id"] for r in _rows(out)] == written

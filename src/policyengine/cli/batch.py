@@ -254,7 +254,14 @@ def _csv_batches(path: Path, block: int | None = None, data: bytes | None = None
         cells = "1 cell" if row.actual_columns == 1 else f"{row.actual_columns} cells"
         if row.number - 1 not in unread:  # (met again when the file is read again)
             insort(order, row.number - 1)
-        unread[row.number - 1] = f"the row has {cells} where the header has {row.expected_columns}"
+        why = f"the row has {cells} where the header has {row.expected_columns}"
+        lines = row.text.count("\n")  # a record over several lines: say why, or its message misleads
+        if lines and row.text.count('"') % 2:
+            after = "the line after it was" if lines == 1 else f"the {lines} lines after it were"
+            why += f": a quote in it is never closed, so {after} read as part of it"
+        elif lines:
+            why += f" (it runs over {lines + 1} lines: a quoted value in it holds line breaks)"
+        unread[row.number - 1] = why
         return "skip"
 
     # quote-aware: else a quoted line break splits a record
