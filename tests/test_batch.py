@@ -964,3 +964,20 @@ def test_a_bad_row_over_several_lines_says_why(tmp_path, second, told, written):
     assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
     assert _rows(tmp_path / "out.csv.errors.csv") == [{"row": "2", "id": "2", "error": told}]
     assert [r["id"] for r in _rows(out)] == written
+
+
+def test_a_json_lines_row_that_is_not_an_object_is_a_bad_row_saying_what_it_is(tmp_path):
+    """It said "a JSON Lines row is an object", which reads as a statement, not a problem."""
+    good = '{"id": "a1", "date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin"}\n'
+    source = tmp_path / "records.jsonl"
+    source.write_text(good + '[{"id": "a2"}]\n7\nnull\n"a3"\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    told = "a JSON Lines row must be one object ({...}) of facts; this line is "
+    assert [(r["row"], r["error"]) for r in _rows(tmp_path / "out.csv.errors.csv")] == [
+        ("2", told + "a list"),
+        ("3", told + "a number"),
+        ("4", told + "null"),
+        ("5", told + "text"),
+    ]
+    assert [r["id"] for r in _rows(out)] == ["a1"]

@@ -424,7 +424,7 @@ def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
             else:
                 try:
                     obj = decode(line)
-                    rows.append(flat(obj) if isinstance(obj, dict) else {PROBLEM: "a JSON Lines row is an object"})
+                    rows.append(flat(obj) if isinstance(obj, dict) else {PROBLEM: _not_an_object(obj)})
                 except json.JSONDecodeError as exc:
                     rows.append({PROBLEM: f"invalid JSON: {exc.msg}"})
                 except _Twice as exc:
@@ -434,6 +434,13 @@ def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
                 rows = []
     if rows:
         yield _columns(rows)
+
+
+def _not_an_object(value: Any) -> str:
+    """Why a JSON Lines row that is not an object is bad: what it is instead."""
+    kinds = {list: "a list", str: "text", bool: "true or false", int: "a number", float: "a number"}
+    kind = "null" if value is None else kinds.get(type(value), type(value).__name__)
+    return f"a JSON Lines row must be one object ({{...}}) of facts; this line is {kind}"
 
 
 def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
