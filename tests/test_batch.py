@@ -981,3 +981,27 @@ def test_a_json_lines_row_that_is_not_an_object_is_a_bad_row_saying_what_it_is(t
         ("5", told + "text"),
     ]
     assert [r["id"] for r in _rows(out)] == ["a1"]
+
+
+def test_a_parquet_column_of_lists_is_checked_as_json_lists_are(tmp_path):
+    """A Parquet column of lists where a fact's one value belongs stopped the batch with an Arrow
+    traceback ("Function 'dictionary_encode' has no kernel matching input types"). Each list is
+    now a value checked as a JSON Lines list is: the same bad rows, the same messages."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    base = {"date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin"}
+    records = [
+        {"id": "a", **base, "immigration.detainer": ["I-247A"]},
+        {"id": "b", **base, "immigration.detainer": None},
+        {"id": "c", **base, "immigration.detainer": ["I-247A", "I-203"]},
+    ]
+    pq.write_table(pa.Table.from_pylist(records), tmp_path / "in.parquet")
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    for name in ("in.parquet", "in.jsonl"):
+        assert _batch(str(tmp_path / name), "--out", str(tmp_path / f"{name}.csv"), "--workers", "1") == 0
+    errors = _rows(tmp_path / "in.parquet.csv.errors.csv")
+    assert errors == _rows(tmp_path / "in.jsonl.csv.errors.csv")
+    assert [(e["row"], e["id"]) for e in errors] == [("1", "a"), ("3", "c")]
+    assert errors[0]["error"].startswith("'['I-247A']' is not an allowed value of 'immigration.detainer'")
+    assert (tmp_path / "in.parquet.csv").read_bytes() == (tmp_path / "in.jsonl.csv").read_bytes()

@@ -133,3 +133,29 @@ def test_rows_with_more_or_fewer_cells_are_bad_rows_on_dask_as_on_one_machine(ru
         "250": "the row has 22 cells where the header has 21",
         "590": "the row has 1 cell where the header has 21",
     }
+
+
+def test_a_parquet_column_of_lists_gives_the_single_process_results(tmp_path):
+    """pandas hands a Parquet list cell over as a numpy array, which stopped the partition
+    ("unhashable type: 'numpy.ndarray'"); it is read as a list, as on one machine."""
+    import pyarrow as pa
+
+    base = {"date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin"}
+    records = [
+        {"id": "a", **base, "immigration.detainer": ["I-247A"]},
+        {"id": "b", **base, "immigration.detainer": None},
+        {"id": "c", **base, "immigration.detainer": ["I-247A", "I-203"]},
+    ]
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(records), source)
+    one = tmp_path / "one.parquet"
+    assert main(["batch", str(source), "--out", str(one), "--workers", "1", "--engine", "reference"]) == 0
+    out = tmp_path / "dask-out"
+    args = ["--dask", "local", "--dask-workers", "1", "--engine", "reference"]
+    assert main(["batch", str(source), "--out", str(out), *args]) == 0
+    expected = pq.read_table(one).sort_by("id")
+    got = ds.dataset(str(out), format="parquet").to_table().cast(expected.schema).sort_by("id")
+    assert got.equals(expected) and got.column("id").to_pylist() == ["b"]
+    errors = ds.dataset(str(tmp_path / "dask-out.errors"), format="parquet").to_table().sort_by("row")
+    with open(str(one) + ".errors.csv", newline="", encoding="utf-8") as f:
+        assert [[str(r), i, m] for r, i, m in zip(*errors.to_pydict().values(), strict=True)] == list(csv.reader(f))[1:]

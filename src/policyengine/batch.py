@@ -510,6 +510,8 @@ class _Column:
             column = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
+        if pa.types.is_nested(column.type):  # lists, structs, maps: checked value by value, as in JSON
+            return cls(values=column.to_pylist())
         return cls(arrow=column)
 
     @classmethod
