@@ -1005,3 +1005,15 @@ def test_a_parquet_column_of_lists_is_checked_as_json_lists_are(tmp_path):
     assert [(e["row"], e["id"]) for e in errors] == [("1", "a"), ("3", "c")]
     assert errors[0]["error"].startswith("'['I-247A']' is not an allowed value of 'immigration.detainer'")
     assert (tmp_path / "in.parquet.csv").read_bytes() == (tmp_path / "in.jsonl.csv").read_bytes()
+
+
+@pytest.mark.parametrize(("sep", "name"), [(";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")])
+def test_a_csv_separated_by_another_character_is_told_so(tmp_path, capsys, sep, name):
+    """Spreadsheets in many locales save "CSV" with semicolons; the message was that the whole
+    header line is not a fact in the vocabulary."""
+    source = tmp_path / "records.csv"
+    source.write_text(sep.join(["id", "date", "agency", "place.county"]) + "\n1" + sep + "2026-02-10\n")
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv"), "--workers", "1") == 2
+    err = capsys.readouterr().err
+    assert f"{source}:1: error: the header row is one column holding {name}: the file seems separated" in err
+    assert "Traceback" not in err and not (tmp_path / "o.csv").exists()
