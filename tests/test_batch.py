@@ -1017,3 +1017,11 @@ def test_a_csv_separated_by_another_character_is_told_so(tmp_path, capsys, sep, 
     err = capsys.readouterr().err
     assert f"{source}:1: error: the header row is one column holding {name}: the file seems separated" in err
     assert "Traceback" not in err and not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("option", ["--chunk-size", "--workers"])
+def test_a_count_below_one_names_its_option(tmp_path, capsys, option):
+    source = tmp_path / "records.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n")
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv"), option, "0") == 2
+    assert f"{option}: error: must be at least 1 (it is 0)" in capsys.readouterr().err

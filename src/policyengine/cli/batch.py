@@ -1031,8 +1031,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     in_fmt, out_fmt = _format(args.input, "INPUT"), _format(args.out, "--out")
     if not source.is_file():
         raise InputError.at(args.input, None, "file not found")
-    if args.chunk_size < 1 or args.workers < 1:
-        raise InputError.at("--chunk-size/--workers", None, "must be at least 1")
+    for option, value in (("--chunk-size", args.chunk_size), ("--workers", args.workers)):
+        if value < 1:
+            raise InputError.at(option, None, f"must be at least 1 (it is {value})")
     errors_path = Path(args.errors) if args.errors else out.with_name(out.name + ".errors.csv")
     distinct_files(source, {"--out": out, "--errors": errors_path, "--summary": args.summary})
     parts = out.with_name(out.name + ".parts")
