@@ -53,16 +53,24 @@ def _one(args: list[str]) -> None:
     print(json.dumps({"code": code, "wall": wall, "cpu": cpu, "main_cpu": main_cpu, "peak_kib": peak}))
 
 
-def end_to_end(n: int, runs: list[tuple[str, int]], folder: Path, repeat: int = 1) -> None:
+def end_to_end(
+    n: int,
+    runs: list[tuple[str, int]],
+    folder: Path,
+    repeat: int = 1,
+    pool: int | None = None,
+    chunk_size: int | None = None,
+) -> None:
     """Each run in `runs` end to end, `repeat` times in turn (1 worker, 2 workers, 1 worker, ...),
-    and with `repeat` > 1 the median of each: one run of 20 s moves by a tenth on this machine."""
+    and with `repeat` > 1 the median of each: one run of 20 s moves by a tenth on this machine.
+    With `pool`, the records go round the first `pool` ones (`generate.pooled`)."""
     from benchmarks.generate import write_csv
     from policyengine.pipeline import load_rulebase
 
-    source = folder / f"records-{n}.csv"
+    source = folder / (f"records-{n}.csv" if pool is None else f"records-{n}-pool-{pool}.csv")
     if not source.exists():
         t = time.perf_counter()
-        write_csv(source, load_rulebase(), n, seed=7)
+        write_csv(source, load_rulebase(), n, seed=7, pool=pool)
         print(f"generated {n} records in {time.perf_counter() - t:.1f} s ({source.stat().st_size >> 20} MiB)")
     turns: dict[tuple[str, int], list[float]] = {run: [] for run in runs}
     for turn, (engine, workers) in ((t, run) for t in range(repeat) for run in runs):
@@ -81,6 +89,7 @@ def end_to_end(n: int, runs: list[tuple[str, int]], folder: Path, repeat: int = 
             engine,
             "--workers",
             str(workers),
+            *(["--chunk-size", str(chunk_size)] if chunk_size else []),
         ]
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -151,6 +160,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--per-case", type=int, metavar="N", help="measure the per-case path on N records instead")
     p.add_argument("--repeat", type=int, default=1, metavar="K", help="K turns of each run (or engine); the median")
     p.add_argument("--dir", type=Path, help="where records and outputs go (default: a temporary directory)")
+    p.add_argument("--chunk-size", type=int, metavar="ROWS", help="batch's --chunk-size (default: batch's own)")
+    p.add_argument(
+        "--pool", type=int, metavar="K", help="records go round the first K generated (N grows, the cases do not)"
+    )
     args = p.parse_args(argv)
     if args.per_case:
         per_case(args.per_case, args.repeat)
@@ -160,7 +173,7 @@ def main(argv: list[str]) -> int:
         runs = [(s.split(":")[0], int(s.split(":")[1])) for s in args.only]
     folder = args.dir or Path(tempfile.mkdtemp(prefix="policyengine-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    end_to_end(args.n, runs, folder, args.repeat)
+    end_to_end(args.n, runs, folder, args.repeat, args.pool, args.chunk_size)
     return 0
 
 

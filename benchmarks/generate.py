@@ -95,11 +95,25 @@ def records(rulebase: Rulebase, n: int, seed: int = 7, bad: float = 0.0) -> Iter
         yield row
 
 
-def write_csv(path: Path, rulebase: Rulebase, n: int, seed: int = 7, bad: float = 0.0) -> None:
+def pooled(rulebase: Rulebase, n: int, pool: int, seed: int = 7, bad: float = 0.0) -> Iterator[dict[str, str]]:
+    """`n` records that go round the first `pool` records of `records` again and again, each
+    turn's ids made distinct ("r0000001-2"): N grows while the distinct cases stay the pool's
+    (the memory of a batch at the same case mix, 100,000 records against 1,000,000)."""
+    first = list(records(rulebase, pool, seed, bad))
+    for i in range(n):
+        row, turn = dict(first[i % pool]), i // pool
+        if turn:
+            row["id"] = f"{row['id']}-{turn}"
+        yield row
+
+
+def write_csv(path: Path, rulebase: Rulebase, n: int, seed: int = 7, bad: float = 0.0, pool: int | None = None) -> None:
+    """`n` generated records to a CSV file (with `pool`, going round its first `pool`: `pooled`)."""
+    rows = records(rulebase, n, seed, bad) if pool is None else pooled(rulebase, n, pool, seed, bad)
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=columns(rulebase))
         w.writeheader()
-        for row in records(rulebase, n, seed, bad):
+        for row in rows:
             w.writerow(row)
 
 
@@ -109,8 +123,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("out", type=Path)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--bad", type=float, default=0.0)
+    p.add_argument("--pool", type=int, help="go round the first POOL records (the same distinct cases)")
     args = p.parse_args(argv)
-    write_csv(args.out, load_rulebase(), args.n, args.seed, args.bad)
+    write_csv(args.out, load_rulebase(), args.n, args.seed, args.bad, args.pool)
     return 0
 
 

@@ -1025,3 +1025,61 @@ def test_a_count_below_one_names_its_option(tmp_path, capsys, option):
     source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n")
     assert _batch(str(source), "--out", str(tmp_path / "o.csv"), option, "0") == 2
     assert f"{option}: error: must be at least 1 (it is 0)" in capsys.readouterr().err
+
+
+def test_pooled_records_grow_in_number_not_in_cases(rulebase, tmp_path):
+    """The benchmark's `--pool`: N records going round the first K, each with its own id, so
+    that a batch of them evaluates the K records' distinct cases and no more."""
+    from benchmarks.generate import pooled, records
+
+    first = list(records(rulebase, 300, seed=5))
+    rows = list(pooled(rulebase, 1_000, 300, seed=5))
+    assert rows[:300] == first and len({r["id"] for r in rows}) == 1_000
+    assert all({**r, "id": ""} == {**first[i % 300], "id": ""} for i, r in enumerate(rows))
+    cases = []
+    for name, n in (("first", 300), ("pooled", 1_000)):
+        source = tmp_path / f"{name}.csv"
+        write_csv(source, rulebase, n, seed=5, pool=None if name == "first" else 300)
+        summary = tmp_path / f"{name}.json"
+        assert (
+            _batch(str(source), "--out", str(tmp_path / f"{name}-out.csv"), "--summary", str(summary), "--workers", "1")
+            == 0
+        )
+        cases.append(json.loads(summary.read_text())["cases"])
+    assert cases[0] == cases[1] > 50
+
+
+def test_an_interrupted_run_resumes_with_its_own_default_chunk_size(rulebase, tmp_path, monkeypatch, capsys):
+    """The default chunk size differs with the number of workers; a run interrupted with one
+    worker and resumed with two (no --chunk-size given) goes on in its own chunks, and writes
+    what one uninterrupted run writes. A --chunk-size given that differs is refused, as before."""
+    from policyengine.cli import batch as cli_batch
+
+    monkeypatch.setattr(cli_batch, "CHUNK_ONE_WORKER", 100)
+    monkeypatch.setattr(cli_batch, "CHUNK_WORKERS", 200)
+    source = tmp_path / "records.csv"
+    write_csv(source, rulebase, 1_000, seed=4, bad=0.02)
+    whole = tmp_path / "whole.csv"
+    assert _batch(str(source), "--out", str(whole), "--workers", "1", "--engine", "reference") == 0
+    evaluate = cli_batch.Worker.evaluate
+
+    def stopped_at_chunk_3(number: int, first_row: int, data: Any) -> Any:
+        if number == 3:
+            raise KeyboardInterrupt
+        return evaluate(number, first_row, data)
+
+    out = tmp_path / "out.csv"
+    monkeypatch.setattr(cli_batch.Worker, "evaluate", stopped_at_chunk_3)
+    with pytest.raises(KeyboardInterrupt):
+        _batch(str(source), "--out", str(out), "--workers", "1", "--engine", "reference")
+    monkeypatch.setattr(cli_batch.Worker, "evaluate", evaluate)
+    done = sorted(p.name for p in (tmp_path / "out.csv.parts").glob("*.done.json"))
+    assert done == ["000000.done.json", "000001.done.json", "000002.done.json"]
+    capsys.readouterr()
+    refused = ["--workers", "2", "--engine", "reference", "--chunk-size", "200"]
+    assert _batch(str(source), "--out", str(out), *refused) == 2
+    assert "holds an interrupted run of another input or other options" in capsys.readouterr().err
+    assert _batch(str(source), "--out", str(out), "--workers", "2", "--engine", "reference") == 0
+    assert out.read_bytes() == whole.read_bytes()
+    assert (tmp_path / "out.csv.errors.csv").read_bytes() == (tmp_path / "whole.csv.errors.csv").read_bytes()
+
