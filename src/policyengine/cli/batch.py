@@ -43,9 +43,9 @@ def _date(text: str) -> dt.date:
 
 #: rows per chunk by default. With one worker, a chunk's transient memory (its columns, its
 #: rendered rows) and what the allocators keep around it made the peak grow with the number of
-#: records (286 to 288 MiB at 1,000,000 against 257 at 100,000 with 50,000 rows); with 25,000 the
-#: peak is 261 to 265 MiB at 1,000,000, about 3% slower (docs/performance.md). Several workers
-#: are 10% slower with 25,000 (each chunk is sent to a process): they keep 50,000.
+#: records (279 to 293 MiB at 1,000,000 against 257 to 258 at 100,000 with 50,000 rows); with
+#: 25,000 the peak is 261 to 266 MiB at 1,000,000, 3% to 8% slower (docs/performance.md). Several
+#: workers are 10% slower with 25,000 (each chunk is sent to a process): they keep 50,000.
 CHUNK_ONE_WORKER = 25_000
 CHUNK_WORKERS = 50_000
 
