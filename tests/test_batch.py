@@ -1083,3 +1083,48 @@ def test_an_interrupted_run_resumes_with_its_own_default_chunk_size(rulebase, tm
     assert out.read_bytes() == whole.read_bytes()
     assert (tmp_path / "out.csv.errors.csv").read_bytes() == (tmp_path / "whole.csv.errors.csv").read_bytes()
 
+
+def test_output_folders_are_made_first_or_refused_before_any_work(tmp_path, capsys):
+    """A --summary or --errors in a folder that does not exist ended a finished run with a
+    FileNotFoundError traceback (the summary lost); such folders are made, as --out's always
+    was, and one that cannot be (a file stands in the way) is an error before any work."""
+    source = tmp_path / "records.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n")
+    summary, errors = tmp_path / "new" / "s.json", tmp_path / "other" / "e.csv"
+    args = ["--summary", str(summary), "--errors", str(errors), "--workers", "1"]
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv"), *args) == 0
+    assert json.loads(summary.read_text())["written"] == 1 and errors.read_text() == "row,id,error\n"
+    (tmp_path / "afile").write_text("")
+    capsys.readouterr()
+    assert _batch(str(source), "--out", str(tmp_path / "afile" / "o.csv"), "--workers", "1") == 2
+    err = capsys.readouterr().err
+    assert f"--out: cannot make its folder {tmp_path / 'afile'}: it is a file" in err
+    assert "Traceback" not in err and "distinct cases" not in err
+
+
+def test_a_file_the_system_refuses_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    """An OSError from the system (no space left, a folder that cannot be written) is a message
+    naming the file, exit 2, not a traceback."""
+    from policyengine.cli import batch as cli_batch
+
+    def full(args: Any) -> Any:
+        raise OSError(28, "No space left on device", str(tmp_path / "o.csv"))
+
+    monkeypatch.setattr(cli_batch, "run", full)
+    source = tmp_path / "records.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n")
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv"), "--workers", "1") == 2
+    err = capsys.readouterr().err
+    assert err == f"policyengine: error: {tmp_path / 'o.csv'}: No space left on device\n"
+
+
+def test_a_json_lines_file_that_starts_with_a_byte_order_mark_is_read(tmp_path):
+    """Saved by Windows tools, a JSON Lines file may start with a byte-order mark: its first row
+    was a bad row ("invalid JSON: Expecting value"), though a BOM is fine in a CSV file."""
+    source = tmp_path / "records.jsonl"
+    record = '{"id": "a1", "date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin"}\n'
+    source.write_bytes(b"\xef\xbb\xbf" + (record * 2).encode())
+    out = tmp_path / "out.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    assert [r["id"] for r in _rows(out)] == ["a1", "a1"]
+    assert _rows(tmp_path / "out.csv.errors.csv") == []

@@ -159,3 +159,12 @@ def test_a_parquet_column_of_lists_gives_the_single_process_results(tmp_path):
     errors = ds.dataset(str(tmp_path / "dask-out.errors"), format="parquet").to_table().sort_by("row")
     with open(str(one) + ".errors.csv", newline="", encoding="utf-8") as f:
         assert [[str(r), i, m] for r, i, m in zip(*errors.to_pydict().values(), strict=True)] == list(csv.reader(f))[1:]
+
+
+def test_a_json_lines_file_with_a_byte_order_mark_is_read_on_dask(tmp_path):
+    source = tmp_path / "records.jsonl"
+    record = '{"id": "a1", "date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin"}\n'
+    source.write_bytes(b"\xef\xbb\xbf" + record.encode())
+    out = tmp_path / "dask-out"
+    assert main(["batch", str(source), "--out", str(out), "--dask", "local", "--dask-workers", "1"]) == 0
+    assert ds.dataset(str(out), format="parquet").to_table().column("id").to_pylist() == ["a1"]

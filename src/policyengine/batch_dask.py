@@ -106,7 +106,7 @@ def _read(path: str, whole: bool = False) -> Any:
         return dd.read_parquet(path)
     if suffix in (".jsonl", ".ndjson"):
         try:
-            return dd.read_json(path, lines=True, dtype=False, blocksize=1 << 24)
+            return dd.read_json(path, lines=True, dtype=False, blocksize=1 << 24, encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise _not_utf8(path) from None
     raise InputError.at(path, None, "INPUT must end in .csv, .jsonl or .parquet")
@@ -173,9 +173,10 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
     batch = _batch(options)  # checks rules, mapping and actions here, before the cluster starts
     out = Path(args.out)
     errors_out = Path(args.errors) if args.errors else out.with_name(out.name + ".errors")
-    from policyengine.cli.batch import distinct_files
+    from policyengine.cli.batch import distinct_files, output_folders
 
     distinct_files(Path(args.input), {"--out": out, "--errors": errors_out, "--summary": args.summary})
+    output_folders({"--out": out, "--errors": errors_out, "--summary": args.summary})
     cluster = None
     if args.dask == "local":
         cluster = LocalCluster(

@@ -170,3 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the system refused a file (a folder that cannot be, no space left): no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"policyengine: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2

@@ -438,7 +438,7 @@ def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
 
     decode = json.JSONDecoder(object_pairs_hook=_object).decode
     rows: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:  # a bad line is a bad row
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as f:  # a bad line is a bad row; a BOM is fine
         for line in f:
             if not line.strip():
                 continue
@@ -1046,6 +1046,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raise InputError.at(option, None, f"must be at least 1 (it is {value})")
     errors_path = Path(args.errors) if args.errors else out.with_name(out.name + ".errors.csv")
     distinct_files(source, {"--out": out, "--errors": errors_path, "--summary": args.summary})
+    output_folders({"--out": out, "--errors": errors_path, "--summary": args.summary})
     parts = out.with_name(out.name + ".parts")
     manifest = {"input": _input_identity(source), "settings": settings(args)}
     parts.mkdir(parents=True, exist_ok=True)
@@ -1200,6 +1201,21 @@ def distinct_files(source: Path, outputs: dict[str, Path | str | None]) -> None:
         for other, earlier in named[:i]:
             if same(path, earlier):
                 raise InputError.at(str(path), None, f"{option} and {other} are the same file")
+
+
+def output_folders(outputs: dict[str, Path | str | None]) -> None:
+    """Each output's folder, made where it is missing (as it always was for --out), before any
+    work: a folder that cannot be made is an error now, not after the run (a summary into a
+    missing folder was lost, with a traceback, once the output was written)."""
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        folder = Path(path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            why = "it is a file" if folder.is_file() else (exc.strerror or str(exc)).lower()
+            raise InputError.at(str(path), None, f"{option}: cannot make its folder {folder}: {why}") from None
 
 
 def _row_count(data: Any) -> int:
