@@ -1128,3 +1128,27 @@ def test_a_json_lines_file_that_starts_with_a_byte_order_mark_is_read(tmp_path):
     assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
     assert [r["id"] for r in _rows(out)] == ["a1", "a1"]
     assert _rows(tmp_path / "out.csv.errors.csv") == []
+
+
+def test_a_pandas_column_of_mixed_types_is_read_value_by_value(rulebase):
+    """A notebook's frame whose date column holds text and pandas timestamps (dates half
+    parsed) stopped `evaluate_table` with an Arrow error ("Expected bytes, got a 'Timestamp'
+    object"); such a frame is read value by value, missing cells (None, NaN, NaT) as missing."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "date": ["2026-02-10", pd.Timestamp("2026-02-10"), None, pd.NaT],
+            "agency": ["county_jail"] * 4,
+            "place.county": ["Hennepin", "Ramsey", "Hennepin", "Anoka"],
+            "immigration.detainer": ["I-247A", np.nan, "I-247A", None],
+        }
+    )
+    b = Batch(rulebase, "reference")
+    out, errors = b.evaluate_table(frame)
+    text = frame.assign(date=["2026-02-10", "2026-02-10", None, None])
+    assert out.equals(b.evaluate_table(text)[0])
+    assert list(out["id"]) == ["a", "b"] and list(out["hold_beyond_release.verdict"]) == ["prohibited", "not_addressed"]
+    assert errors == [(3, "c", "missing required fact 'date'"), (4, "d", "missing required fact 'date'")]

@@ -427,10 +427,15 @@ class Batch:
         """
         import pyarrow as pa
 
-        is_pandas = not isinstance(table, pa.Table)
-        arrow = pa.Table.from_pandas(table, preserve_index=False) if is_pandas else table
-        chunk = self.evaluate_arrow(arrow, first_row)
-        return (chunk.table.to_pandas() if is_pandas else chunk.table), chunk.errors
+        if isinstance(table, pa.Table):
+            chunk = self.evaluate_arrow(table, first_row)
+            return chunk.table, chunk.errors
+        try:
+            chunk = self.evaluate_arrow(pa.Table.from_pandas(table, preserve_index=False), first_row)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # a column of mixed types (text and timestamps, ...)
+            columns = {str(c): [pandas_cell(v) for v in table[c].tolist()] for c in table.columns}
+            chunk = self.evaluate_columns(columns, first_row)
+        return chunk.table.to_pandas(), chunk.errors
 
     def check_columns(self, names: list[str], file: str = "input") -> None:
         """Every column must be a fact, `id` or `time` (after mapping), or be ignored: nothing silently dropped."""
@@ -477,6 +482,19 @@ def problem_rank(kind: str, place: int) -> int:
     value by its column's place in the row, then a missing required fact by its place among
     the required facts, then a city outside its county."""
     return {"value": 0, "missing": 1, "place": 2}[kind] << 32 | place
+
+
+def pandas_cell(value: Any) -> Any:
+    """A pandas cell as the other readers give it: missing (None, NaN, NA, NaT) is None; an
+    array (a list cell, as pandas hands one over) is a list, checked as JSON's lists are."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if not isinstance(value, (list, dict)) and pd.isna(value):
+        return None
+    return value
 
 
 def owner(spread: int, workers: int) -> int:

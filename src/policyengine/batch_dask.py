@@ -51,12 +51,14 @@ def _evaluate_partition(df: Any, offsets: list[int], options: tuple, partition_i
     """One partition to its output rows and bad rows (one frame; `error` set on bad rows)."""
     import pandas as pd
 
+    from policyengine.batch import pandas_cell
+
     batch = _batch(options)
     columns = batch.columns
     if partition_info is None:  # dask calls once on an empty frame to learn the output's shape
         return _empty(columns)
     first = offsets[partition_info["number"]] + 1
-    data = {c: [_cell(v) for v in df[c].tolist()] for c in df.columns}
+    data = {c: [pandas_cell(v) for v in df[c].tolist()] for c in df.columns}
     chunk = batch.evaluate_columns(data, first)
     good = chunk.table.to_pandas().astype("string")
     good[ROW] = pd.array([pd.NA] * len(good), dtype="Int64")
@@ -66,19 +68,6 @@ def _evaluate_partition(df: Any, offsets: list[int], options: tuple, partition_i
     bad[ROW] = pd.array([r for r, _, _ in chunk.errors], dtype="Int64")
     bad[ERROR] = pd.array([m for _, _, m in chunk.errors], dtype="string")
     return pd.concat([good, bad], ignore_index=True) if len(bad) else good
-
-
-def _cell(value: Any) -> Any:
-    """A pandas cell as one machine reads it: missing is None; a list (an array, from a
-    Parquet list column) is a list, checked as JSON's lists are."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if not isinstance(value, (list, dict)) and pd.isna(value):  # None, NaN, NA, NaT
-        return None
-    return value
 
 
 def _empty(columns: list[str]) -> Any:
