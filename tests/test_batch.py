@@ -1152,3 +1152,20 @@ def test_a_pandas_column_of_mixed_types_is_read_value_by_value(rulebase):
     assert out.equals(b.evaluate_table(text)[0])
     assert list(out["id"]) == ["a", "b"] and list(out["hold_beyond_release.verdict"]) == ["prohibited", "not_addressed"]
     assert errors == [(3, "c", "missing required fact 'date'"), (4, "d", "missing required fact 'date'")]
+
+
+def test_json_lines_python_cannot_read_are_bad_rows(tmp_path):
+    """A line nested deeper than Python's recursion allows, or with a number longer than its
+    4,300 digits, stopped the batch with a RecursionError or ValueError traceback."""
+    good = '{"id": "a1", "date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin"}\n'
+    deep = '{"id": "a2", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+    long = '{"id": ' + "9" * 5_000 + "}\n"
+    source = tmp_path / "records.jsonl"
+    source.write_text(good + deep + long + good, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    assert [(r["row"], r["error"]) for r in _rows(tmp_path / "out.csv.errors.csv")] == [
+        ("2", "invalid JSON: nested too deeply to read"),
+        ("3", "invalid JSON: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits"),
+    ]
+    assert [r["id"] for r in _rows(out)] == ["a1", "a1"]

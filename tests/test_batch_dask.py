@@ -168,3 +168,16 @@ def test_a_json_lines_file_with_a_byte_order_mark_is_read_on_dask(tmp_path):
     out = tmp_path / "dask-out"
     assert main(["batch", str(source), "--out", str(out), "--dask", "local", "--dask-workers", "1"]) == 0
     assert ds.dataset(str(out), format="parquet").to_table().column("id").to_pylist() == ["a1"]
+
+
+def test_a_json_lines_file_pandas_cannot_read_is_a_clear_error_on_dask(tmp_path, capsys):
+    """pandas reads a partition whole, so a line that is not JSON stops it; on a cluster the
+    file is the error (one machine makes the line a bad row), with pandas' reason, not a
+    traceback."""
+    source = tmp_path / "records.jsonl"
+    good = '{"id": "a1", "date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin"}\n'
+    source.write_text(good + "not json\n", encoding="utf-8")
+    code = main(["batch", str(source), "--out", str(tmp_path / "o"), "--dask", "local", "--dask-workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"{source}: error: cannot read JSON Lines: " in err

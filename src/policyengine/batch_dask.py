@@ -98,6 +98,8 @@ def _read(path: str, whole: bool = False) -> Any:
             return dd.read_json(path, lines=True, dtype=False, blocksize=1 << 24, encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise _not_utf8(path) from None
+        except ValueError as exc:  # pandas reads each partition whole: a bad line stops it (one machine: a bad row)
+            raise _not_json(path, exc) from None
     raise InputError.at(path, None, "INPUT must end in .csv, .jsonl or .parquet")
 
 
@@ -211,6 +213,16 @@ def _lengths(frame: Any, path: str) -> list[int]:
         return list(frame.map_partitions(len).compute().tolist())
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
+    except ValueError as exc:
+        if Path(path).suffix.lower() not in (".jsonl", ".ndjson"):
+            raise
+        raise _not_json(path, exc) from None
+
+
+def _not_json(path: str, exc: ValueError) -> InputError:
+    """A JSON Lines file pandas could not read (on a cluster the whole file is the error)."""
+    message = str(exc).split("Original Message: ", 1)[-1].strip()
+    return InputError.at(path, None, f"cannot read JSON Lines: {message}")
 
 
 def _not_utf8(path: str) -> InputError:

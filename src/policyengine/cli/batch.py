@@ -453,6 +453,10 @@ def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
                     rows.append({PROBLEM: f"invalid JSON: {exc.msg}"})
                 except _Twice as exc:
                     rows.append({PROBLEM: str(exc)})
+                except RecursionError:
+                    rows.append({PROBLEM: "invalid JSON: nested too deeply to read"})
+                except ValueError as exc:  # a number too long to read (Python's limit on digits)
+                    rows.append({PROBLEM: f"invalid JSON: {str(exc).split(';')[0]}"})
             if len(rows) == size:
                 yield _columns(rows)
                 rows = []
