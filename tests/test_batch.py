@@ -1169,3 +1169,18 @@ def test_json_lines_python_cannot_read_are_bad_rows(tmp_path):
         ("3", "invalid JSON: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits"),
     ]
     assert [r["id"] for r in _rows(out)] == ["a1", "a1"]
+
+
+def test_a_csv_with_a_byte_order_mark_and_a_bad_row_is_read(tmp_path):
+    """With a byte-order mark, the header's first name read as '\\ufeffid' where Arrow read 'id':
+    a bad row put back in its place brought that column in, and the batch stopped ("column 'id'
+    is not a fact", the mark invisible)."""
+    source = tmp_path / "records.csv"
+    rows = "1,2026-02-10,county_jail,Hennepin\n2,2026-02-10\n3,2026-02-10,county_jail,Ramsey\n"
+    source.write_bytes(b"\xef\xbb\xbf" + ("id,date,agency,place.county\n" + rows).encode())
+    out = tmp_path / "out.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    assert [r["id"] for r in _rows(out)] == ["1", "3"]
+    assert _rows(tmp_path / "out.csv.errors.csv") == [
+        {"row": "2", "id": "2", "error": "the row has 2 cells where the header has 4"}
+    ]

@@ -112,6 +112,7 @@ def test_rows_with_more_or_fewer_cells_are_bad_rows_on_dask_as_on_one_machine(ru
     lines[10] = ",".join(lines[10].split(",")[:4]) + "\n"  # row 10: 4 cells, the detainer's among those lost
     lines[250] = lines[250].rstrip("\n") + ",extra\n"  # row 250: one cell more
     lines[590] = lines[590].split(",")[0] + "\n"  # row 590: its id alone
+    lines[0] = "\ufeff" + lines[0]  # a byte-order mark, as spreadsheets write: before every partition's rows
     source.write_text("".join(lines), encoding="utf-8")
     one = tmp_path / "one.parquet"
     assert main(["batch", str(source), "--out", str(one), "--workers", "1", "--engine", "reference"]) == 0

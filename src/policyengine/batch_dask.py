@@ -138,13 +138,13 @@ def _csv_partition(block: bytes, header: bytes, path: str, first: bool, whole: b
     from policyengine.batch import PROBLEM
     from policyengine.cli.batch import _csv_batches, _table
 
-    if not whole and block.count(b'"') % 2:  # an odd number of quotes: the cut is in a quoted cell
+    if not whole and block.count(b'"') % 2:  # an odd number of quotes: the cut may be in a quoted cell
         raise InputError.at(path, None, "cannot read CSV: a partition holds an odd number of quotes")
     batches = list(_csv_batches(Path(path), data=block if first else header + block))
     if batches:
         table = _table(batches)
     else:  # no rows: the header's columns
-        names = next(csv.reader(io.StringIO(header.decode("utf-8"))))
+        names = next(csv.reader(io.StringIO(header.decode("utf-8-sig"))))
         table = pa.table({n: pa.array([], pa.string()) for n in names})
     if PROBLEM not in table.column_names:
         table = table.append_column(PROBLEM, pa.nulls(table.num_rows, pa.string()))

@@ -259,7 +259,7 @@ def _csv_batches(path: Path, block: int | None = None, data: bytes | None = None
         return open(path, "rb") if data is None else io.BytesIO(data)
 
     try:
-        with io.TextIOWrapper(opened(), encoding="utf-8", newline="") as f:
+        with io.TextIOWrapper(opened(), encoding="utf-8-sig", newline="") as f:  # names as Arrow reads them
             header = next(csv.reader(f), None)
     except UnicodeDecodeError:
         raise not_utf8(path) from None
