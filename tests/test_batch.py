@@ -1184,3 +1184,20 @@ def test_a_csv_with_a_byte_order_mark_and_a_bad_row_is_read(tmp_path):
     assert _rows(tmp_path / "out.csv.errors.csv") == [
         {"row": "2", "id": "2", "error": "the row has 2 cells where the header has 4"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("header", "told"),
+    [
+        ("id,date,agency,place.county,", "column 5 has no name (the header row ends with a comma): name it"),
+        ("id,date,agency,place.county,,", "columns 5, 6 have no name (the header row ends with a comma): name them"),
+        ("id,,agency,place.county", "column 2 has no name: name it in the header, or remove it"),
+    ],
+)
+def test_a_csv_column_without_a_name_is_told_so(tmp_path, capsys, header, told):
+    """Spreadsheets leave a comma at the end of the header row: the message was "column '' is
+    not a fact in the vocabulary", or, with two, "column '' appears twice"."""
+    source = tmp_path / "records.csv"
+    source.write_text(header + "\n1,2026-02-10,county_jail,Hennepin,,\n")
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv"), "--workers", "1") == 2
+    assert f"{source}:1: error: {told}" in capsys.readouterr().err

@@ -212,9 +212,11 @@ def _table(batches: list[Any]) -> Any:
     return pa.concat_tables([pa.Table.from_batches([b]) for b in batches], promote_options="default")
 
 
-def _one_column_of_names(path: Path, header: list[str]) -> None:
+def _usable_header(path: Path, header: list[str]) -> None:
     """A header that is one column holding another separator is a file separated by it (as
-    spreadsheets save "CSV" in many locales): say so, not that the whole line is no fact."""
+    spreadsheets save "CSV" in many locales): say so, not that the whole line is no fact. A
+    column with no name (a comma ending the header row, as spreadsheets leave) is told as such,
+    not as "column '' is not a fact"."""
     for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
         if len(header) == 1 and sep in header[0]:
             raise InputError.at(
@@ -223,6 +225,13 @@ def _one_column_of_names(path: Path, header: list[str]) -> None:
                 f"the header row is one column holding {name}: the file seems separated by {name};"
                 " batch reads comma-separated CSV: save the file with commas",
             )
+    unnamed = [i for i, name in enumerate(header, start=1) if not name.strip()]
+    if unnamed:
+        one = len(unnamed) == 1
+        which = f"column {unnamed[0]} has" if one else f"columns {', '.join(map(str, unnamed))} have"
+        end = " (the header row ends with a comma)" if unnamed[-1] == len(header) else ""
+        it = "it" if one else "them"
+        raise InputError.at(str(path), 1, f"{which} no name{end}: name {it} in the header, or remove {it}")
 
 
 def _no_column_twice(path: Path, names: list[str], line: int | None) -> None:
@@ -265,7 +274,7 @@ def _csv_batches(path: Path, block: int | None = None, data: bytes | None = None
         raise not_utf8(path) from None
     if not header:
         raise InputError.at(str(path), 1, "the CSV file has no header row")
-    _one_column_of_names(path, header)
+    _usable_header(path, header)
     _no_column_twice(path, header, 1)
     convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header}, strings_can_be_null=False)
     unread: dict[int, str] = {}  # record number (the first record is 1) -> why Arrow could not read it
