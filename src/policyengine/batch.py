@@ -439,9 +439,15 @@ class Batch:
 
     def check_columns(self, names: list[str], file: str = "input") -> None:
         """Every column must be a fact, `id` or `time` (after mapping), or be ignored: nothing silently dropped."""
-        for column in names:
+        for position, column in enumerate(names, start=1):
             target = self.mapping.target(column)
             if column != PROBLEM and target is not None and target not in self._facts and target not in (ID, TIME):
+                if not column.strip():  # a comma ending a CSV header row, as spreadsheets leave
+                    raise InputError.at(
+                        file,
+                        None,
+                        f"column {position} has no name: name it, or list '{column}' under ignore in a mapping file",
+                    )
                 raise InputError.at(
                     file, None, f"column '{column}' is not a fact in the vocabulary (map it, or list it under ignore)"
                 )

@@ -214,9 +214,9 @@ def _table(batches: list[Any]) -> Any:
 
 def _usable_header(path: Path, header: list[str]) -> None:
     """A header that is one column holding another separator is a file separated by it (as
-    spreadsheets save "CSV" in many locales): say so, not that the whole line is no fact. A
-    column with no name (a comma ending the header row, as spreadsheets leave) is told as such,
-    not as "column '' is not a fact"."""
+    spreadsheets save "CSV" in many locales): say so, not that the whole line is no fact.
+    Columns with no name (commas ending the header row, as spreadsheets leave) are told as such,
+    not as "column '' appears twice"."""
     for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
         if len(header) == 1 and sep in header[0]:
             raise InputError.at(
@@ -226,12 +226,11 @@ def _usable_header(path: Path, header: list[str]) -> None:
                 " batch reads comma-separated CSV: save the file with commas",
             )
     unnamed = [i for i, name in enumerate(header, start=1) if not name.strip()]
-    if unnamed:
-        one = len(unnamed) == 1
-        which = f"column {unnamed[0]} has" if one else f"columns {', '.join(map(str, unnamed))} have"
-        end = " (the header row ends with a comma)" if unnamed[-1] == len(header) else ""
-        it = "it" if one else "them"
-        raise InputError.at(str(path), 1, f"{which} no name{end}: name {it} in the header, or remove {it}")
+    if len(unnamed) > 1:  # one alone can be ignored by a mapping (`Batch.check_columns`); two cannot be told apart
+        end = " (the header row ends with commas)" if unnamed[-1] == len(header) else ""
+        raise InputError.at(
+            str(path), 1, f"columns {', '.join(map(str, unnamed))} have no name{end}: name them, or remove them"
+        )
 
 
 def _no_column_twice(path: Path, names: list[str], line: int | None) -> None:
