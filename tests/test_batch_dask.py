@@ -182,3 +182,20 @@ def test_a_json_lines_file_pandas_cannot_read_is_a_clear_error_on_dask(tmp_path,
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert f"{source}: error: cannot read JSON Lines: " in err
+
+
+def test_a_parquet_file_that_does_not_read_is_the_error_one_machine_gives(tmp_path, capsys):
+    """A Parquet file cut short (or not Parquet at all) was a pyarrow traceback on a cluster."""
+    import pyarrow as pa
+
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(pa.table({"id": ["a"], "date": ["2026-02-10"]}), whole)
+    source = tmp_path / "cut.parquet"
+    source.write_bytes(whole.read_bytes()[:100])
+    assert main(["batch", str(source), "--out", str(tmp_path / "one.csv"), "--workers", "1"]) == 2
+    one = capsys.readouterr().err
+    code = main(["batch", str(source), "--out", str(tmp_path / "o"), "--dask", "local", "--dask-workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    told = [line for line in err.splitlines() if line.startswith(str(source))]
+    assert told == one.splitlines() and f"{source}: error: cannot read Parquet: " in one

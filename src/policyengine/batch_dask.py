@@ -92,7 +92,12 @@ def _read(path: str, whole: bool = False) -> Any:
     if suffix == ".csv":
         return _read_csv(path, whole)
     if suffix == ".parquet":
-        return dd.read_parquet(path)
+        import pyarrow as pa
+
+        try:
+            return dd.read_parquet(path)
+        except (pa.ArrowInvalid, OSError) as exc:  # not Parquet, or cut short
+            raise _not_parquet(path, exc) from None
     if suffix in (".jsonl", ".ndjson"):
         try:
             return dd.read_json(path, lines=True, dtype=False, blocksize=1 << 24, encoding="utf-8-sig")
@@ -213,10 +218,20 @@ def _lengths(frame: Any, path: str) -> list[int]:
         return list(frame.map_partitions(len).compute().tolist())
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
-    except ValueError as exc:
-        if Path(path).suffix.lower() not in (".jsonl", ".ndjson"):
+    except ValueError as exc:  # pyarrow's ArrowInvalid is one
+        suffix = Path(path).suffix.lower()
+        if suffix == ".parquet":
+            raise _not_parquet(path, exc) from None
+        if suffix not in (".jsonl", ".ndjson"):
             raise
         raise _not_json(path, exc) from None
+
+
+def _not_parquet(path: str, exc: Exception) -> InputError:
+    """A Parquet file pyarrow could not read, with its reason (as one machine says it)."""
+    message = str(exc).split("Original Message: ", 1)[-1].strip()
+    message = message.rsplit(": ", 1)[-1] if "Parquet magic bytes" in message else message
+    return InputError.at(path, None, f"cannot read Parquet: {message}")
 
 
 def _not_json(path: str, exc: ValueError) -> InputError:
