@@ -199,3 +199,12 @@ def test_a_parquet_file_that_does_not_read_is_the_error_one_machine_gives(tmp_pa
     assert code == 2 and "Traceback" not in err
     told = [line for line in err.splitlines() if line.startswith(str(source))]
     assert told == one.splitlines() and f"{source}: error: cannot read Parquet: " in one
+
+
+def test_a_scheduler_address_that_is_not_one_is_a_clear_error(tmp_path, capsys):
+    """`--dask nonsense` was a ValueError traceback ("missing port number in address")."""
+    source = tmp_path / "records.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n")
+    assert main(["batch", str(source), "--out", str(tmp_path / "o"), "--dask", "nonsense"]) == 2
+    err = capsys.readouterr().err
+    assert "--dask: error: cannot reach a Dask scheduler at 'nonsense': missing port number" in err

@@ -180,7 +180,10 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
         )
         client = Client(cluster)
     else:
-        client = Client(args.dask)
+        try:
+            client = Client(args.dask)
+        except (ValueError, OSError) as exc:  # not an address, or no scheduler there (a timeout)
+            raise InputError.at("--dask", None, f"cannot reach a Dask scheduler at '{args.dask}': {exc}") from None
     try:
         frame = _read(args.input)
         batch.check_columns(list(frame.columns), args.input)
