@@ -72,17 +72,25 @@ def test_a_csv_whose_quoted_cells_hold_line_breaks_gives_the_single_process_resu
 
 
 @pytest.mark.parametrize(
-    ("raw", "told"),
+    ("name", "raw", "told"),
     [
         (
+            "records.csv",
             "id,date,agency,place.county\n1,2026-02-10,county_jail,H\u00e9nnepin\n".encode("cp1252"),
             ":2: error: file is not UTF-8 text: byte 0xe9 at column 27",
         ),
+        (  # pandas reads a JSON Lines partition whole: on a cluster the file is the error, with its reason
+            "records.jsonl",
+            b'{"id": "a1", "date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin"}\nnot json\n',
+            ": error: cannot read JSON Lines: ",
+        ),
     ],
-    ids=["not-utf8"],
+    ids=["csv-not-utf8", "jsonl-not-json"],
 )
-def test_a_csv_that_does_not_read_is_a_clear_error_on_dask(tmp_path, capsys, raw, told):
-    source = tmp_path / "records.csv"
+def test_a_file_that_does_not_read_is_a_clear_error_on_dask(tmp_path, capsys, name, raw, told):
+    """A file a cluster cannot read is a one-line error, exit 2 (a JSON Lines file pandas could not
+    read was a ValueError traceback)."""
+    source = tmp_path / name
     source.write_bytes(raw)
     code = main(["batch", str(source), "--out", str(tmp_path / "o"), "--dask", "local", "--dask-workers", "1"])
     err = capsys.readouterr().err
@@ -169,19 +177,6 @@ def test_a_json_lines_file_with_a_byte_order_mark_is_read_on_dask(tmp_path):
     out = tmp_path / "dask-out"
     assert main(["batch", str(source), "--out", str(out), "--dask", "local", "--dask-workers", "1"]) == 0
     assert ds.dataset(str(out), format="parquet").to_table().column("id").to_pylist() == ["a1"]
-
-
-def test_a_json_lines_file_pandas_cannot_read_is_a_clear_error_on_dask(tmp_path, capsys):
-    """pandas reads a partition whole, so a line that is not JSON stops it; on a cluster the
-    file is the error (one machine makes the line a bad row), with pandas' reason, not a
-    traceback."""
-    source = tmp_path / "records.jsonl"
-    good = '{"id": "a1", "date": "2026-02-10", "agency": "county_jail", "place.county": "Hennepin"}\n'
-    source.write_text(good + "not json\n", encoding="utf-8")
-    code = main(["batch", str(source), "--out", str(tmp_path / "o"), "--dask", "local", "--dask-workers", "1"])
-    err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err
-    assert f"{source}: error: cannot read JSON Lines: " in err
 
 
 def test_a_parquet_file_that_does_not_read_is_the_error_one_machine_gives(tmp_path, capsys):
