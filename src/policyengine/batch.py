@@ -433,7 +433,7 @@ class Batch:
         try:
             chunk = self.evaluate_arrow(pa.Table.from_pandas(table, preserve_index=False), first_row)
         except (pa.ArrowTypeError, pa.ArrowInvalid):  # a column of mixed types (text and timestamps, ...)
-            columns = {str(c): [pandas_cell(v) for v in table[c].tolist()] for c in table.columns}
+            columns = {str(c): pandas_values(table[c].tolist()) for c in table.columns}
             chunk = self.evaluate_columns(columns, first_row)
         return chunk.table.to_pandas(), chunk.errors
 
@@ -490,17 +490,21 @@ def problem_rank(kind: str, place: int) -> int:
     return {"value": 0, "missing": 1, "place": 2}[kind] << 32 | place
 
 
-def pandas_cell(value: Any) -> Any:
-    """A pandas cell as the other readers give it: missing (None, NaN, NA, NaT) is None; an
-    array (a list cell, as pandas hands one over) is a list, checked as JSON's lists are."""
+def pandas_values(values: list[Any]) -> list[Any]:
+    """A pandas column's cells as the other readers give them: missing (None, NaN, NA, NaT) is
+    None; an array (a list cell, as pandas hands one over) is a list, checked as JSON's lists
+    are. Text, most cells, is passed over first (a column of a Dask partition goes through here)."""
     import numpy as np
     import pandas as pd
 
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if not isinstance(value, (list, dict)) and pd.isna(value):
-        return None
-    return value
+    def cell(value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if not isinstance(value, (list, dict)) and pd.isna(value):
+            return None
+        return value
+
+    return [v if v.__class__ is str else cell(v) for v in values]
 
 
 def owner(spread: int, workers: int) -> int:

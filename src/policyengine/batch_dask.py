@@ -51,14 +51,14 @@ def _evaluate_partition(df: Any, offsets: list[int], options: tuple, partition_i
     """One partition to its output rows and bad rows (one frame; `error` set on bad rows)."""
     import pandas as pd
 
-    from policyengine.batch import pandas_cell
+    from policyengine.batch import pandas_values
 
     batch = _batch(options)
     columns = batch.columns
     if partition_info is None:  # dask calls once on an empty frame to learn the output's shape
         return _empty(columns)
     first = offsets[partition_info["number"]] + 1
-    data = {c: [pandas_cell(v) for v in df[c].tolist()] for c in df.columns}
+    data = {c: pandas_values(df[c].tolist()) for c in df.columns}
     chunk = batch.evaluate_columns(data, first)
     good = chunk.table.to_pandas().astype("string")
     good[ROW] = pd.array([pd.NA] * len(good), dtype="Int64")
@@ -94,17 +94,21 @@ def _read(path: str, whole: bool = False) -> Any:
     if suffix == ".parquet":
         import pyarrow as pa
 
+        from policyengine.cli.batch import parquet_file
+
+        if Path(path).is_file():  # (a Parquet dataset may be a folder)
+            parquet_file(path)  # a file that does not open (cut short, not Parquet): one machine's error
         try:
             return dd.read_parquet(path)
-        except (pa.ArrowInvalid, OSError) as exc:  # not Parquet, or cut short
-            raise _not_parquet(path, exc) from None
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise _unreadable(path, "Parquet", exc) from None
     if suffix in (".jsonl", ".ndjson"):
         try:
             return dd.read_json(path, lines=True, dtype=False, blocksize=1 << 24, encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise _not_utf8(path) from None
         except ValueError as exc:  # pandas reads each partition whole: a bad line stops it (one machine: a bad row)
-            raise _not_json(path, exc) from None
+            raise _unreadable(path, "JSON Lines", exc) from None
     raise InputError.at(path, None, "INPUT must end in .csv, .jsonl or .parquet")
 
 
@@ -169,10 +173,9 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
     batch = _batch(options)  # checks rules, mapping and actions here, before the cluster starts
     out = Path(args.out)
     errors_out = Path(args.errors) if args.errors else out.with_name(out.name + ".errors")
-    from policyengine.cli.batch import distinct_files, output_folders
+    from policyengine.cli.batch import prepare_outputs
 
-    distinct_files(Path(args.input), {"--out": out, "--errors": errors_out, "--summary": args.summary})
-    output_folders({"--out": out, "--errors": errors_out, "--summary": args.summary})
+    prepare_outputs(Path(args.input), {"--out": out, "--errors": errors_out, "--summary": args.summary})
     cluster = None
     if args.dask == "local":
         cluster = LocalCluster(
@@ -222,25 +225,17 @@ def _lengths(frame: Any, path: str) -> list[int]:
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
     except ValueError as exc:  # pyarrow's ArrowInvalid is one
-        suffix = Path(path).suffix.lower()
-        if suffix == ".parquet":
-            raise _not_parquet(path, exc) from None
-        if suffix not in (".jsonl", ".ndjson"):
+        what = {".parquet": "Parquet", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines"}.get(Path(path).suffix.lower())
+        if what is None:
             raise
-        raise _not_json(path, exc) from None
+        raise _unreadable(path, what, exc) from None
 
 
-def _not_parquet(path: str, exc: Exception) -> InputError:
-    """A Parquet file pyarrow could not read, with its reason (as one machine says it)."""
-    message = str(exc).split("Original Message: ", 1)[-1].strip()
-    message = message.rsplit(": ", 1)[-1] if "Parquet magic bytes" in message else message
-    return InputError.at(path, None, f"cannot read Parquet: {message}")
-
-
-def _not_json(path: str, exc: ValueError) -> InputError:
-    """A JSON Lines file pandas could not read (on a cluster the whole file is the error)."""
-    message = str(exc).split("Original Message: ", 1)[-1].strip()
-    return InputError.at(path, None, f"cannot read JSON Lines: {message}")
+def _unreadable(path: str, what: str, exc: Exception) -> InputError:
+    """A file pandas or pyarrow could not read on a cluster, with their reason (a JSON Lines
+    partition is read whole, so a bad line stops it, where one machine makes a bad row)."""
+    reason = str(exc).split("Original Message: ", 1)[-1].strip()
+    return InputError.at(path, None, f"cannot read {what}: {reason}")
 
 
 def _not_utf8(path: str) -> InputError:

@@ -173,18 +173,11 @@ def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]
     if fmt == "jsonl":
         yield from _jsonl_chunks(path, size)
         return
-    import pyarrow as pa
-
     batches: Iterator[Any]
     if fmt == "csv":
         batches = _csv_batches(path)
     else:
-        import pyarrow.parquet as pq
-
-        try:
-            parquet = pq.ParquetFile(path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError.at(str(path), None, f"cannot read Parquet: {exc}") from None
+        parquet = parquet_file(path)
         _no_column_twice(path, parquet.schema_arrow.names, None)
         batches = parquet.iter_batches(batch_size=size)
     pending: list[Any] = []
@@ -200,6 +193,17 @@ def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]
                 pending, count = [], 0
     if pending:
         yield _table(pending)
+
+
+def parquet_file(path: Path | str) -> Any:
+    """The Parquet file opened (its footer read), or the error saying why it cannot be."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError.at(str(path), None, f"cannot read Parquet: {exc}") from None
 
 
 def _table(batches: list[Any]) -> Any:
@@ -1057,8 +1061,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if value < 1:
             raise InputError.at(option, None, f"must be at least 1 (it is {value})")
     errors_path = Path(args.errors) if args.errors else out.with_name(out.name + ".errors.csv")
-    distinct_files(source, {"--out": out, "--errors": errors_path, "--summary": args.summary})
-    output_folders({"--out": out, "--errors": errors_path, "--summary": args.summary})
+    prepare_outputs(source, {"--out": out, "--errors": errors_path, "--summary": args.summary})
     parts = out.with_name(out.name + ".parts")
     manifest = {"input": _input_identity(source), "settings": settings(args)}
     parts.mkdir(parents=True, exist_ok=True)
@@ -1196,9 +1199,11 @@ def _evaluate_into(
     return summary
 
 
-def distinct_files(source: Path, outputs: dict[str, Path | str | None]) -> None:
-    """No file written may be the input, nor one another: an error before anything is written
-    (the input was read whole, then replaced by the output)."""
+def prepare_outputs(source: Path, outputs: dict[str, Path | str | None]) -> None:
+    """Before any work: no file written may be the input, nor one another (the input was read
+    whole, then replaced by the output); each output's folder is made where missing (as it
+    always was for --out), and one that cannot be is an error now, not after the run (a summary
+    into a missing folder was lost, with a traceback, once the output was written)."""
 
     def same(a: Path, b: Path) -> bool:
         try:
@@ -1213,21 +1218,12 @@ def distinct_files(source: Path, outputs: dict[str, Path | str | None]) -> None:
         for other, earlier in named[:i]:
             if same(path, earlier):
                 raise InputError.at(str(path), None, f"{option} and {other} are the same file")
-
-
-def output_folders(outputs: dict[str, Path | str | None]) -> None:
-    """Each output's folder, made where it is missing (as it always was for --out), before any
-    work: a folder that cannot be made is an error now, not after the run (a summary into a
-    missing folder was lost, with a traceback, once the output was written)."""
-    for option, path in outputs.items():
-        if path is None:
-            continue
-        folder = Path(path).parent
+    for option, path in named:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            why = "it is a file" if folder.is_file() else (exc.strerror or str(exc)).lower()
-            raise InputError.at(str(path), None, f"{option}: cannot make its folder {folder}: {why}") from None
+            why = "it is a file" if path.parent.is_file() else (exc.strerror or str(exc)).lower()
+            raise InputError.at(str(path), None, f"{option}: cannot make its folder {path.parent}: {why}") from None
 
 
 def _row_count(data: Any) -> int:
