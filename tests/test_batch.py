@@ -281,6 +281,50 @@ def test_mapping_reads_a_foreign_table(tmp_path):
     assert rows[1]["county"] == "Hennepin"
 
 
+def test_mapping_reads_dataset_names_and_values_as_written(tmp_path):
+    """A FOIA table's `yes`, `no`, `on` and `01` are text: YAML would read them as true, false,
+    true and 1 (so `yes` and `on` were one key, and the dataset's `yes` matched nothing)."""
+    source = tmp_path / "foreign.csv"
+    source.write_text(
+        "no,detainer_date,facility,form,01\n"
+        "1,2026-02-10,ADC,yes,x\n"
+        "2,2026-02-10,ADC,no,x\n"
+        "3,2026-02-10,ADC,on,x\n"
+        "4,2026-02-10,ADC,01,x\n"
+    )
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "columns: {no: id, detainer_date: date, facility: place.county, form: immigration.detainer}\n"
+        "values:\n  place.county: {ADC: Hennepin}\n"
+        "  immigration.detainer: {yes: I-247A, no: none, on: I-247A, 01: I-247N}\n"
+        "constants: {agency: county_jail}\n"
+        "ignore: [01]\n"
+    )
+    plain = tmp_path / "plain.csv"
+    plain.write_text(
+        "id,date,place.county,immigration.detainer,agency\n"
+        + "".join(
+            f"{i},2026-02-10,Hennepin,{form},county_jail\n"
+            for i, form in enumerate(["I-247A", "none", "I-247A", "I-247N"], start=1)
+        )
+    )
+    mapped, expected = tmp_path / "mapped.csv", tmp_path / "expected.csv"
+    assert _batch(str(source), "--out", str(mapped), "--mapping", str(mapping), "--workers", "1") == 0
+    assert _batch(str(plain), "--out", str(expected), "--workers", "1") == 0
+    assert _rows(mapped) == _rows(expected)
+    verdicts = [r["hold_beyond_release.verdict"] for r in _rows(mapped)]
+    assert verdicts[:3] == ["prohibited", "not_addressed", "prohibited"]
+
+
+def test_mapping_names_a_wrong_target_as_written(tmp_path, capsys):
+    source = tmp_path / "x.csv"
+    source.write_text("a\n1\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  a: yes\n")
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv"), "--mapping", str(mapping)) == 2
+    assert f"{mapping}:2: error: 'yes' is not a fact in the vocabulary" in capsys.readouterr().err
+
+
 def test_unmapped_column_is_a_clear_error(tmp_path, capsys):
     source = tmp_path / "x.csv"
     source.write_text("id,date,agency,place.county,colour\n1,2026-02-10,county_jail,Hennepin,blue\n")

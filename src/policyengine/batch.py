@@ -80,7 +80,8 @@ def load_mapping(path: str, rulebase: Rulebase) -> Mapping:
     """Read and check a mapping file; every problem located at its line."""
     from policyengine.load import load_yaml
 
-    doc = load_yaml(path)
+    doc = load_yaml(path, as_written=True)  # dataset names and values are text: `yes` is not true, `01` not 1
+    written = doc.written or {}
     data = doc.data if isinstance(doc.data, dict) else None
     if data is None:
         raise doc.error((), "a mapping file is a mapping with `columns`, `values`, `constants`, `ignore`")
@@ -93,6 +94,7 @@ def load_mapping(path: str, rulebase: Rulebase) -> Mapping:
         raise doc.error(("columns",), "`columns` maps dataset column names to fact names")
     for column, target in columns.items():
         if target not in facts and target not in (ID, TIME):
+            target = written.get(("columns", column), target)
             raise doc.error(("columns", column), f"'{target}' is not a fact in the vocabulary (nor `id` or `time`)")
     values = data.get("values") or {}
     if not isinstance(values, dict):
@@ -116,8 +118,11 @@ def load_mapping(path: str, rulebase: Rulebase) -> Mapping:
         if why is not None:
             raise doc.error(("constants", fact), why)
     ignore = data.get("ignore") or []
-    if not isinstance(ignore, list) or not all(isinstance(c, str) for c in ignore):
+    if not isinstance(ignore, list):
         raise doc.error(("ignore",), "`ignore` is a list of dataset column names")
+    ignore = [c if isinstance(c, str) else written.get(("ignore", i)) for i, c in enumerate(ignore)]
+    if None in ignore:
+        raise doc.error(("ignore", ignore.index(None)), "`ignore` is a list of dataset column names")
     return Mapping(
         {str(k): v for k, v in columns.items()},
         {f: {str(k): v for k, v in t.items()} for f, t in values.items()},

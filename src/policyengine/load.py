@@ -46,6 +46,9 @@ class Document:
     file: str
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
+    #: with `load_yaml(..., as_written=True)`: keys are the text as written, and here is the text
+    #: of each value YAML reads as something else (`yes` as true, `01` as 1, `null` as None)
+    written: dict[Path_, str] | None = None
 
     def line(self, path: Path_) -> int | None:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -118,9 +121,12 @@ def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_, seen: s
                     doc.file, key_node.start_mark.line + 1, "YAML merge keys ('<<') are not allowed", code="PE101"
                 )
             _refuse_alias_and_depth(doc, key_node, path, seen)
-            key = _scalar(doc, loader, key_node)
-            if not isinstance(key, str | int | bool) or isinstance(key, bool):
-                key = str(key)
+            if doc.written is not None:
+                key = key_node.value
+            else:
+                key = _scalar(doc, loader, key_node)
+                if not isinstance(key, str | int | bool) or isinstance(key, bool):
+                    key = str(key)
             if key in result:
                 raise InputError.at(
                     doc.file,
@@ -133,7 +139,10 @@ def _build(doc: Document, loader: _Loader, node: yaml.Node, path: Path_, seen: s
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(doc, loader, item, (*path, i), seen) for i, item in enumerate(node.value)]
-    return _scalar(doc, loader, node)
+    value = _scalar(doc, loader, node)
+    if doc.written is not None and not isinstance(value, str):
+        doc.written[path] = node.value
+    return value
 
 
 def _scalar(doc: Document, loader: _Loader, node: yaml.Node) -> Any:
@@ -281,13 +290,19 @@ def _yaml_problem(text: str, problem: str, mark: yaml.Mark | None) -> str:
     return f"invalid YAML: {problem}"
 
 
-def load_yaml(path: str | Path, text: str | None = None, display: str | None = None) -> Document:
+def load_yaml(
+    path: str | Path, text: str | None = None, display: str | None = None, as_written: bool = False
+) -> Document:
     """Load one YAML file; raise InputError with file and line on any problem (files found by
-    `yaml_files` have had their symbolic links checked to stay inside the directory)."""
+    `yaml_files` have had their symbolic links checked to stay inside the directory).
+
+    `as_written`: every key is the text written (a batch mapping's keys are a dataset's column
+    names and values, which YAML would otherwise read as true, 1 or None), and `Document.written`
+    keeps the text of every value read as something other than text."""
     path = Path(path)
     display = display or str(path)
     text = read_text(path, display) if text is None else decode(text.encode("utf-8", "surrogatepass"), display)
-    doc = Document(display, None)
+    doc = Document(display, None, written={} if as_written else None)
     loader = None
     try:
         loader = _Loader(text)
