@@ -19,7 +19,7 @@ from benchmarks.generate import write_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policyengine.batch import Batch
+from policyengine.batch import Batch, hold_limit, load_mapping
 from policyengine.checked import Scenario
 from policyengine.cli import main
 from policyengine.engine import get_engine
@@ -314,6 +314,79 @@ def test_mapping_reads_dataset_names_and_values_as_written(tmp_path):
     assert _rows(mapped) == _rows(expected)
     verdicts = [r["hold_beyond_release.verdict"] for r in _rows(mapped)]
     assert verdicts[:3] == ["prohibited", "not_addressed", "prohibited"]
+
+
+def test_mapping_formats_read_dates_and_times_as_a_dataset_writes_them(tmp_path, rulebase):
+    """A jail roster writes 3/1/2024 and 2:22 PM: `formats` reads them; a date not written so,
+    or impossible, and a time not written so, are bad rows that say which."""
+    source = tmp_path / "roster.csv"
+    source.write_text(
+        "id,date,place.county,agency,immigration.detainer,time\n"
+        "a,3/1/2024,Hennepin,county_jail,I-247A,2:22 PM\n"
+        "b,2/30/2024,Hennepin,county_jail,I-247A,\n"
+        "c,2024-03-01,Hennepin,county_jail,I-247A,\n"
+        "d,12/31/2025,Hennepin,county_jail,I-247A,11:59 pm\n"
+        "e,3/1/2024,Hennepin,county_jail,I-247A,14:22\n"
+    )
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text('formats: {date: "%m/%d/%Y", time: "%I:%M %p"}\n')
+    out = tmp_path / "out.csv"
+    assert _batch(str(source), "--out", str(out), "--mapping", str(mapping), "--workers", "1") == 0
+    rows = {r["id"]: r for r in _rows(out)}
+    assert sorted(rows) == ["a", "d"]
+    assert (rows["a"]["date"], rows["d"]["date"]) == ("2024-03-01", "2025-12-31")
+    # the 48-hour reference from 14:22 and 23:59, as an ISO record gives it
+    assert (
+        rows["a"]["federal_hold_limit"] == hold_limit("2024-03-01", "14:22") == "2024-03-05T14:22"
+    )  # Fri, past the weekend
+    assert rows["d"]["federal_hold_limit"] == hold_limit("2025-12-31", "23:59")
+    with open(f"{out}.errors.csv", newline="") as f:
+        errors = {r["id"]: r["error"] for r in csv.DictReader(f)}
+    assert errors == {
+        "b": "'date': '2/30/2024' is not a real calendar date (%m/%d/%Y)",
+        "c": "'date': '2024-03-01' is not a date written as %m/%d/%Y",
+        "e": "'time': '14:22' is not a time of day written as %I:%M %p",
+    }
+    # the record API reads the same mapping alike
+    batch = Batch(rulebase, mapping=load_mapping(str(mapping), rulebase))
+    one = batch.evaluate(
+        {"date": "3/1/2024", "place.county": "Hennepin", "agency": "county_jail", "immigration.detainer": "I-247A"}
+        | {"time": "2:22 PM"},
+    )
+    assert (one["date"], one["federal_hold_limit"]) == ("2024-03-01", rows["a"]["federal_hold_limit"])
+
+
+@pytest.mark.parametrize(
+    ("formats", "message"),
+    [
+        ('{date: "%Y-%m"}', "'%Y-%m' does not give the year, month and day"),
+        ('{time: "%H"}', "'%H' does not give the hour and minute"),
+        ("{date: mm/dd/yyyy}", "a format is text with codes such as %Y"),
+        ('{agency: "%Y"}', "`formats` is for `date` and `time`, not 'agency'"),
+    ],
+)
+def test_mapping_format_that_cannot_read_is_refused(tmp_path, capsys, formats, message):
+    source = tmp_path / "x.csv"
+    source.write_text("id\n1\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(f"ignore: [id]\nformats: {formats}\n")
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv"), "--mapping", str(mapping)) == 2
+    assert f"{mapping}:2: error: {message}" in capsys.readouterr().err
+
+
+def test_a_date_not_written_yyyy_mm_dd_says_so(tmp_path):
+    """03/01/2024 is not an impossible date: the message says how dates are written, and that a
+    mapping reads others (it said 'not a real calendar date')."""
+    source = tmp_path / "x.csv"
+    source.write_text(
+        "id,date,place.county,agency\n1,03/01/2024,Hennepin,county_jail\n2,2024-W09-5,Hennepin,county_jail\n"
+    )
+    out = tmp_path / "o.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    with open(f"{out}.errors.csv", newline="") as f:
+        errors = [r["error"] for r in csv.DictReader(f)]
+    hint = "'date' takes a date (YYYY-MM-DD; a mapping's `formats` reads others), not"
+    assert errors == [f"{hint} '03/01/2024'", f"{hint} '2024-W09-5'"]
 
 
 def test_mapping_names_a_wrong_target_as_written(tmp_path, capsys):

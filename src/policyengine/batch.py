@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zlib
 from collections import Counter
 from collections.abc import Generator, Sequence
@@ -69,6 +70,7 @@ class Mapping:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)  # fact -> dataset value -> value
     constants: dict[str, Any] = field(default_factory=dict)  # fact -> value for every record
     ignore: tuple[str, ...] = ()  # dataset columns deliberately not read
+    formats: dict[str, str] = field(default_factory=dict)  # `date` or `time` -> how the dataset writes it
 
     def target(self, column: str) -> str | None:
         if column in self.ignore:
@@ -84,8 +86,8 @@ def load_mapping(path: str, rulebase: Rulebase) -> Mapping:
     written = doc.written or {}
     data = doc.data if isinstance(doc.data, dict) else None
     if data is None:
-        raise doc.error((), "a mapping file is a mapping with `columns`, `values`, `constants`, `ignore`")
-    unknown = sorted(set(data) - {"columns", "values", "constants", "ignore"})
+        raise doc.error((), "a mapping file is a mapping with `columns`, `values`, `constants`, `ignore`, `formats`")
+    unknown = sorted(set(data) - {"columns", "values", "constants", "ignore", "formats"})
     if unknown:
         raise doc.error((unknown[0],), f"unknown key '{unknown[0]}' in a mapping file")
     facts = _stated_facts(rulebase)
@@ -123,12 +125,72 @@ def load_mapping(path: str, rulebase: Rulebase) -> Mapping:
     ignore = [c if isinstance(c, str) else written.get(("ignore", i)) for i, c in enumerate(ignore)]
     if None in ignore:
         raise doc.error(("ignore", ignore.index(None)), "`ignore` is a list of dataset column names")
+    formats = data.get("formats") or {}
+    if not isinstance(formats, dict):
+        raise doc.error(("formats",), "`formats` maps `date` or `time` to how the dataset writes it (as %m/%d/%Y)")
+    dated = {n for n, s in facts.items() if s.type == "date"}
+    for name, written_as in formats.items():
+        if name not in dated and name != TIME:
+            raise doc.error(("formats", name), f"`formats` is for `date` and `time`, not '{name}'")
+        why = _format_problem(written_as, name == TIME)
+        if why is not None:
+            raise doc.error(("formats", name), why)
     return Mapping(
         {str(k): v for k, v in columns.items()},
         {f: {str(k): v for k, v in t.items()} for f, t in values.items()},
         dict(constants),
         tuple(ignore),
+        dict(formats),
     )
+
+
+_SAMPLE = dt.datetime(2024, 3, 17, 14, 22)  # no part of it is what strptime fills in when not read
+
+
+def _format_problem(written_as: Any, is_time: bool) -> str | None:
+    """Why a `formats` entry cannot read dates (or times), or None: it must give back, from the
+    text it writes, the day (or the hour and minute) it was written from."""
+    what = "the hour and minute" if is_time else "the year, month and day"
+    if not isinstance(written_as, str) or "%" not in written_as:
+        return f"a format is text with codes such as %Y, %m, %d, %H, %M (Python's strptime), giving {what}"
+    try:
+        back = dt.datetime.strptime(_SAMPLE.strftime(written_as), written_as)
+    except ValueError as exc:
+        return f"'{written_as}' cannot read what it writes ({exc})"
+    same = (back.hour, back.minute) == (14, 22) if is_time else back.date() == _SAMPLE.date()
+    return None if same else f"'{written_as}' does not give {what}"
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def read_date(fact: str, text: str, written_as: str | None) -> dt.date | None:
+    """A dataset's date as a date: with the mapping's format, or YYYY-MM-DD; None where the text
+    is not written that way and no format is given (the vocabulary check then says so)."""
+    if written_as is not None:
+        try:
+            return dt.datetime.strptime(text, written_as).date()
+        except ValueError as exc:
+            if "does not match format" in str(exc) or "unconverted data remains" in str(exc):
+                raise RecordError(f"'{fact}': '{text}' is not a date written as {written_as}") from None
+            raise RecordError(f"'{fact}': '{text}' is not a real calendar date ({written_as})") from None
+    if not ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise RecordError(f"'{fact}': '{text}' is not a real calendar date (YYYY-MM-DD)") from None
+
+
+def read_time(text: str, written_as: str | None) -> str:
+    """A dataset's release time as HH:MM: with the mapping's format, or as ISO 8601 writes it."""
+    try:
+        if written_as is not None:
+            return dt.datetime.strptime(text, written_as).strftime("%H:%M")
+        return dt.time.fromisoformat(text).strftime("%H:%M")
+    except ValueError:
+        how = f"written as {written_as}" if written_as is not None else "(HH:MM)"
+        raise RecordError(f"'time': '{text}' is not a time of day {how}") from None
 
 
 def _stated_facts(rulebase: Rulebase) -> dict[str, Any]:
@@ -137,13 +199,9 @@ def _stated_facts(rulebase: Rulebase) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=65536)
-def hold_limit(day: str, time: str) -> str:
+def hold_limit(day: str, time: str, written_as: str | None = None) -> str:
     """The latest moment of the federal 48-hour reference, per date and time (cached)."""
-    try:
-        moment = dt.time.fromisoformat(time)
-    except ValueError:
-        raise RecordError(f"'time': '{time}' is not a time of day (HH:MM)") from None
-    return hold_limit_dict(dt.date.fromisoformat(day), moment.strftime("%H:%M"))["latest_hold_until"]
+    return hold_limit_dict(dt.date.fromisoformat(day), read_time(time, written_as))["latest_hold_until"]
 
 
 class Batch:
@@ -240,10 +298,11 @@ class Batch:
             if spec.type == "boolean":
                 value = TRUE_WORDS.get(text.lower(), raw)
             elif spec.type == "date":
-                try:
-                    value = dt.date.fromisoformat(text) if len(text) == 10 else raw
-                except ValueError:
-                    raise RecordError(f"'{fact}': '{raw}' is not a real calendar date (YYYY-MM-DD)") from None
+                value = read_date(fact, text, self.mapping.formats.get(fact))
+                if value is None:
+                    raise RecordError(
+                        f"'{fact}' takes a date (YYYY-MM-DD; a mapping's `formats` reads others), not '{raw}'"
+                    )
             elif spec.type == "integer":
                 try:
                     value = int(text)
@@ -396,7 +455,7 @@ class Batch:
                 out[f"{action}.{f}"] = values[i]
                 i += 1
         needs = time and self.out_needs_hold_limit[out_row]
-        out[HOLD_LIMIT] = hold_limit(day.isoformat(), time) if needs else None
+        out[HOLD_LIMIT] = hold_limit(day.isoformat(), time, self.mapping.formats.get(TIME)) if needs else None
         return out
 
     # ---------------------------------------------------------------- the API
@@ -853,11 +912,10 @@ class _Columnar:
             if raw in (None, ""):
                 found = None
             else:
-                text = str(raw)
                 try:
-                    found = dt.time.fromisoformat(text).strftime("%H:%M")
-                except ValueError:
-                    found = RecordError(f"'{text}' is not a time of day (HH:MM)")
+                    found = read_time(str(raw), self.batch.mapping.formats.get(TIME))
+                except RecordError as exc:
+                    found = exc
             if key is not None:
                 if len(self.times) > 100_000:
                     self.times.clear()
@@ -1044,7 +1102,7 @@ class _Columnar:
             wrong = needs & t_bad[t_codes[rows]]
             for at in np.nonzero(wrong)[0].tolist():
                 why[rows[at]] = len(messages)
-                messages.append(f"'time': {t_found[int(t_codes[rows[at]])]}")
+                messages.append(str(t_found[int(t_codes[rows[at]])]))
             keep = ~wrong
             rows, out_of, needs = rows[keep], out_of[keep], needs[keep]
             limits = self.holds.column(
