@@ -85,12 +85,14 @@ def _empty(columns: list[str]) -> Any:
 CSV_PARTITION = "16MB"
 
 
-def _read(path: str, whole: bool = False) -> Any:
+def _read(path: str, whole: bool = False) -> tuple[Any, list[int] | None]:
+    """The input as a Dask dataframe, and each partition's number of records where reading it
+    counted them already (JSON Lines)."""
     import dask.dataframe as dd
 
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
-        return _read_csv(path, whole)
+        return _read_csv(path, whole), None
     if suffix == ".parquet":
         import pyarrow as pa
 
@@ -99,17 +101,65 @@ def _read(path: str, whole: bool = False) -> Any:
         if Path(path).is_file():  # (a Parquet dataset may be a folder)
             parquet_file(path)  # a file that does not open (cut short, not Parquet): one machine's error
         try:
-            return dd.read_parquet(path)
+            return dd.read_parquet(path), None
         except (pa.ArrowInvalid, OSError) as exc:
             raise _unreadable(path, "Parquet", exc) from None
     if suffix in (".jsonl", ".ndjson"):
-        try:
-            return dd.read_json(path, lines=True, dtype=False, blocksize=1 << 24, encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise _not_utf8(path) from None
-        except ValueError as exc:  # pandas reads each partition whole: a bad line stops it (one machine: a bad row)
-            raise _unreadable(path, "JSON Lines", exc) from None
+        return _read_jsonl(path)
     raise InputError.at(path, None, "INPUT must end in .csv, .jsonl or .parquet")
+
+
+#: the bytes of a JSON Lines file each partition reads (cut at line breaks, which JSON text
+#: cannot hold inside a value)
+JSONL_PARTITION = "16MB"
+
+
+def _read_jsonl(path: str) -> tuple[Any, list[int]]:
+    """A JSON Lines file as a Dask dataframe, each partition read as one machine reads the file
+    (`cli.batch._jsonl_chunks`): a line that is not a record is a bad row, and values keep their
+    JSON types (numbers, true, lists), so that messages are one machine's. The columns are every
+    name the file gives, in order of first appearance: a first pass over the partitions finds
+    them, and counts each one's records."""
+    import dask
+    import dask.dataframe as dd
+    from dask.bytes.core import read_bytes
+
+    from policyengine.batch import PROBLEM
+
+    _, blocks = read_bytes(path, delimiter=b"\n", blocksize=JSONL_PARTITION, sample=False)
+    parts = blocks[0] or [b""]  # an empty file: one empty partition (no records)
+    found = dask.compute(*[dask.delayed(_jsonl_names)(b, path, i == 0) for i, b in enumerate(parts)])  # type: ignore[attr-defined]
+    names = list(dict.fromkeys([*(n for part, _ in found for n in part if n != PROBLEM), PROBLEM]))
+    with dask.config.set({"dataframe.convert-string": False}):  # JSON values as they are, not text
+        frame = dd.from_delayed(
+            [dask.delayed(_jsonl_partition)(b, path, i == 0, names) for i, b in enumerate(parts)],  # type: ignore[attr-defined]
+            meta=_jsonl_partition(b"", path, True, names),
+        )
+    return frame, [rows for _, rows in found]
+
+
+def _jsonl_names(block: bytes, path: str, first: bool) -> tuple[list[str], int]:
+    """The names a partition's records use, in order of first appearance, and how many records it holds."""
+    from policyengine.cli.batch import _jsonl_chunks
+
+    names: dict[str, None] = {}
+    rows = 0
+    for chunk in _jsonl_chunks(Path(path), 1 << 62, data=block, first=first):
+        names.update(dict.fromkeys(chunk))
+        rows += len(next(iter(chunk.values())))
+    return list(names), rows
+
+
+def _jsonl_partition(block: bytes, path: str, first: bool, names: list[str]) -> Any:
+    """One partition's records as a pandas frame of Python values (a name a record lacks: None)."""
+    import pandas as pd
+
+    from policyengine.cli.batch import _jsonl_chunks
+
+    chunks = list(_jsonl_chunks(Path(path), 1 << 62, data=block, first=first))
+    columns = chunks[0] if chunks else {}
+    n = len(next(iter(columns.values()))) if columns else 0
+    return pd.DataFrame({name: pd.Series(columns.get(name, [None] * n), dtype=object) for name in names})
 
 
 def _read_csv(path: str, whole: bool) -> Any:
@@ -188,14 +238,14 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
         except (ValueError, OSError) as exc:  # not an address, or no scheduler there (a timeout)
             raise InputError.at("--dask", None, f"cannot reach a Dask scheduler at '{args.dask}': {exc}") from None
     try:
-        frame = _read(args.input)
+        frame, counted = _read(args.input)
         batch.check_columns(list(frame.columns), args.input)
         try:
-            lengths = _lengths(frame, args.input)
+            lengths = counted if counted is not None else _lengths(frame, args.input)
         except InputError as exc:
             if Path(args.input).suffix.lower() != ".csv" or frame.npartitions == 1:
                 raise
-            frame = _read(args.input, whole=True)
+            frame, _ = _read(args.input, whole=True)
             lengths = _lengths(frame, args.input)  # a file that does not parse whole is the error
             print(
                 f"{args.input}: read as one partition: cut in partitions of {CSV_PARTITION} it did not parse"

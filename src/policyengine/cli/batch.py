@@ -428,7 +428,13 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
+def _jsonl_chunks(
+    path: Path, size: int, data: bytes | None = None, first: bool = True
+) -> Iterator[dict[str, list[Any]]]:
+    """The JSON Lines file's records in chunks of columns (name -> values, in order of first
+    appearance); a line that is not a record is a row with only `PROBLEM`. With `data`, those
+    bytes are read instead (a Dask partition; `first`: the file's first, where a byte-order mark
+    may stand)."""
     from policyengine.batch import PROBLEM
 
     def flat(obj: dict[str, Any]) -> dict[str, Any]:
@@ -448,9 +454,14 @@ def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
             raise _Twice(f"'{twice}' is given twice in the record (in a group and by its dotted name)")
         return out
 
-    decode = json.JSONDecoder(object_pairs_hook=_object).decode
+    decode = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_not_json).decode
     rows: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8-sig", errors="surrogateescape") as f:  # a bad line is a bad row; a BOM is fine
+    encoding = "utf-8-sig" if first else "utf-8"  # a bad line is a bad row; a BOM is fine
+    if data is None:
+        opened = open(path, encoding=encoding, errors="surrogateescape")
+    else:
+        opened = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="surrogateescape")
+    with opened as f:
         for line in f:
             if not line.strip():
                 continue
@@ -474,6 +485,11 @@ def _jsonl_chunks(path: Path, size: int) -> Iterator[dict[str, list[Any]]]:
                 rows = []
     if rows:
         yield _columns(rows)
+
+
+def _not_json(name: str) -> Any:
+    """NaN, Infinity and -Infinity: Python's reader takes them, JSON (RFC 8259) has no such values."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _not_an_object(value: Any) -> str:
