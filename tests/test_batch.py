@@ -1323,3 +1323,30 @@ def test_a_csv_column_without_a_name_is_told_so(tmp_path, capsys, header, told):
         (tmp_path / "map.yaml").write_text('ignore: [""]\n')
         mapped = ["--mapping", str(tmp_path / "map.yaml"), "--workers", "1"]
         assert _batch(str(source), "--out", str(tmp_path / "o.csv"), *mapped) == 0
+
+
+def test_json_lines_messages_do_not_depend_on_where_chunks_are_cut(tmp_path):
+    """Records giving their facts in different orders, some with two bad values: the value told
+    is the one whose name the file used first, whatever the chunk size (with chunks of one
+    record, a record's own order decided, so the same record got another message)."""
+    import random
+
+    rng = random.Random(11)
+    facts = {"date": "2024-03-01", "place.county": "Hennepin", "agency": "county_jail"}
+    lines = []
+    for i in range(60):
+        record = {"id": f"j{i}", **facts, "immigration.detainer": "I-247A", "custody.outstanding_warrant": "false"}
+        if i % 3 == 0:
+            record["immigration.detainer"], record["custody.outstanding_warrant"] = "X", "maybe"
+        items = list(record.items())
+        rng.shuffle(items)
+        lines.append(json.dumps(dict(items)))
+    source = tmp_path / "records.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    seen = []
+    for size in ("1", "7", "1000"):
+        out = tmp_path / f"o{size}.csv"
+        assert _batch(str(source), "--out", str(out), "--chunk-size", size, "--workers", "1") == 0
+        seen.append((out.read_bytes(), Path(f"{out}.errors.csv").read_bytes()))
+    assert seen[0] == seen[1] == seen[2]
+    assert seen[0][1].count(b"\n") == 1 + 20  # the header and the 20 records with two bad values

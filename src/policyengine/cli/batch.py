@@ -456,6 +456,7 @@ def _jsonl_chunks(
 
     decode = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_not_json).decode
     rows: list[dict[str, Any]] = []
+    order: dict[str, None] = {}  # every name in the order the file first uses it (`_columns`)
     encoding = "utf-8-sig" if first else "utf-8"  # a bad line is a bad row; a BOM is fine
     if data is None:
         opened = open(path, encoding=encoding, errors="surrogateescape")
@@ -481,10 +482,10 @@ def _jsonl_chunks(
                 except ValueError as exc:  # a number too long to read (Python's limit on digits)
                     rows.append({PROBLEM: f"invalid JSON: {str(exc).split(';')[0]}"})
             if len(rows) == size:
-                yield _columns(rows)
+                yield _columns(rows, order)
                 rows = []
     if rows:
-        yield _columns(rows)
+        yield _columns(rows, order)
 
 
 def _not_json(name: str) -> Any:
@@ -499,11 +500,15 @@ def _not_an_object(value: Any) -> str:
     return f"a JSON Lines row must be one object ({{...}}) of facts; this line is {kind}"
 
 
-def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+def _columns(rows: list[dict[str, Any]], order: dict[str, None]) -> dict[str, list[Any]]:
+    """A chunk's records as columns, in the order the file first uses their names (`order`,
+    updated here), not the chunk's: which of a record's bad values is told first must not
+    depend on where the chunks are cut (`--chunk-size`, a Dask partition)."""
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
-    return {name: [row.get(name) for row in rows] for name in names}
+    order.update(names)
+    return {name: [row.get(name) for row in rows] for name in order if name in names}
 
 
 # ------------------------------------------------------------- chunk files
