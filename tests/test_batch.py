@@ -1350,3 +1350,36 @@ def test_json_lines_messages_do_not_depend_on_where_chunks_are_cut(tmp_path):
         seen.append((out.read_bytes(), Path(f"{out}.errors.csv").read_bytes()))
     assert seen[0] == seen[1] == seen[2]
     assert seen[0][1].count(b"\n") == 1 + 20  # the header and the 20 records with two bad values
+
+
+def test_a_release_timestamp_gives_its_time_of_day(tmp_path, rulebase):
+    """A Parquet timestamp (or time) column read as `time`: its time of day, as HH:MM text gives
+    (a timestamp was a bad row, "'2024-03-01 14:22:00' is not a time of day")."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    base = {
+        "id": ["p1", "p2", "p3"],
+        "date": pa.array([dt.date(2024, 3, 1)] * 3, pa.date32()),
+        "place.county": ["Hennepin"] * 3,
+        "agency": ["county_jail"] * 3,
+        "immigration.detainer": ["I-247A"] * 3,
+    }
+    times = {
+        "text": pa.array(["14:22", "23:59:59", None]),
+        "timestamp": pa.array([dt.datetime(2024, 3, 1, 14, 22), dt.datetime(2024, 3, 1, 23, 59, 59), None]),
+        "time": pa.array([dt.time(14, 22), dt.time(23, 59, 59), None], pa.time64("us")),
+    }
+    got = {}
+    for kind, column in times.items():
+        source = tmp_path / f"{kind}.parquet"
+        pq.write_table(pa.table({**base, "time": column}), source)
+        out = tmp_path / f"{kind}.csv"
+        assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+        got[kind] = [r["federal_hold_limit"] for r in _rows(out)]
+    assert got["timestamp"] == got["time"] == got["text"] == ["2024-03-05T14:22", "2024-03-05T23:59", ""]
+    record = {"date": dt.date(2024, 3, 1), "place.county": "Hennepin", "agency": "county_jail"}
+    row = Batch(rulebase).evaluate(
+        {**record, "immigration.detainer": "I-247A", "time": dt.datetime(2024, 3, 1, 14, 22)}
+    )
+    assert row["federal_hold_limit"] == "2024-03-05T14:22"

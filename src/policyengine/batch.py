@@ -182,8 +182,11 @@ def read_date(fact: str, text: str, written_as: str | None) -> dt.date | None:
         raise RecordError(f"'{fact}': '{text}' is not a real calendar date (YYYY-MM-DD)") from None
 
 
-def read_time(text: str, written_as: str | None) -> str:
-    """A dataset's release time as HH:MM: with the mapping's format, or as ISO 8601 writes it."""
+def read_time(text: str | dt.time | dt.datetime, written_as: str | None) -> str:
+    """A dataset's release time as HH:MM: with the mapping's format, or as ISO 8601 writes it; a
+    time or timestamp value (Parquet, pandas) is its time of day."""
+    if isinstance(text, dt.time | dt.datetime):
+        return text.strftime("%H:%M")
     try:
         if written_as is not None:
             return dt.datetime.strptime(text, written_as).strftime("%H:%M")
@@ -480,7 +483,7 @@ class Batch:
         found = None
         for column, raw in record.items():
             if self.mapping.target(column) == TIME and raw not in (None, ""):
-                found = str(raw)
+                found = raw.strftime("%H:%M") if isinstance(raw, dt.time | dt.datetime) else str(raw)
         return found
 
     def evaluate_table(self, table: Any, first_row: int = 1) -> tuple[Any, list[tuple[int, Any, str]]]:
@@ -913,7 +916,10 @@ class _Columnar:
                 found = None
             else:
                 try:
-                    found = read_time(str(raw), self.batch.mapping.formats.get(TIME))
+                    found = read_time(
+                        raw if isinstance(raw, dt.time | dt.datetime) else str(raw),
+                        self.batch.mapping.formats.get(TIME),
+                    )
                 except RecordError as exc:
                     found = exc
             if key is not None:
