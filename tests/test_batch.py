@@ -1383,3 +1383,20 @@ def test_a_release_timestamp_gives_its_time_of_day(tmp_path, rulebase):
         {**record, "immigration.detainer": "I-247A", "time": dt.datetime(2024, 3, 1, 14, 22)}
     )
     assert row["federal_hold_limit"] == "2024-03-05T14:22"
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("detainers.csv.gz", "a compressed file: decompress it first"),
+        ("roster.xlsx", "a spreadsheet: save the sheet as CSV (UTF-8) first"),
+        ("roster.tsv", "save it as CSV (comma-separated, UTF-8) first"),
+        ("records.json", "a file of one record a line is JSON Lines: name it .jsonl"),
+    ],
+)
+def test_an_input_of_another_kind_says_what_to_do(tmp_path, capsys, name, hint):
+    source = tmp_path / name
+    source.write_bytes(b"id\n1\n")
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv")) == 2
+    err = capsys.readouterr().err
+    assert f"{source}: error: INPUT must end in .csv, .jsonl or .parquet; {hint}" in err

@@ -106,7 +106,10 @@ def _read(path: str, whole: bool = False) -> tuple[Any, list[int] | None]:
             raise _unreadable(path, "Parquet", exc) from None
     if suffix in (".jsonl", ".ndjson"):
         return _read_jsonl(path)
-    raise InputError.at(path, None, "INPUT must end in .csv, .jsonl or .parquet")
+    from policyengine.cli.batch import _format
+
+    _format(path, "INPUT")  # raises: what to do with a file of another kind
+    raise AssertionError(f"{suffix} is read by one machine but not here")
 
 
 #: the bytes of a JSON Lines file each partition reads (cut at line breaks, which JSON text

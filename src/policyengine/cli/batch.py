@@ -90,10 +90,22 @@ def register(sub) -> None:
     p.set_defaults(handler=main)
 
 
+#: what to do with a file of another kind (said with the error)
+_OTHER_KINDS = {
+    **dict.fromkeys((".gz", ".bz2", ".xz", ".zst"), "a compressed file: decompress it first"),
+    ".zip": "a zip archive: extract the file first",
+    **dict.fromkeys((".xlsx", ".xls", ".ods"), "a spreadsheet: save the sheet as CSV (UTF-8) first"),
+    **dict.fromkeys((".tsv", ".tab", ".txt"), "save it as CSV (comma-separated, UTF-8) first"),
+    ".json": "a file of one record a line is JSON Lines: name it .jsonl (a JSON array is not read)",
+}
+
+
 def _format(path: str, what: str) -> str:
-    fmt = FORMATS.get(Path(path).suffix.lower())
+    suffix = Path(path).suffix.lower()
+    fmt = FORMATS.get(suffix)
     if fmt is None:
-        raise InputError.at(path, None, f"{what} must end in .csv, .jsonl or .parquet")
+        hint = _OTHER_KINDS.get(suffix) if what == "INPUT" else None
+        raise InputError.at(path, None, f"{what} must end in .csv, .jsonl or .parquet" + (f"; {hint}" if hint else ""))
     return fmt
 
 
