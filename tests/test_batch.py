@@ -24,6 +24,7 @@ from policyengine.checked import Scenario
 from policyengine.cli import main
 from policyengine.engine import get_engine
 from policyengine.pipeline import evaluate, load_scenarios
+from policyengine.report.data import decision_dict
 
 ROOT = Path(__file__).parent.parent
 DATES = [dt.date(2012, 6, 1), dt.date(2017, 1, 1), dt.date(2019, 9, 23), dt.date(2021, 6, 9), dt.date(2026, 2, 10)]
@@ -49,6 +50,7 @@ def test_each_case_once_gives_the_answer_of_each_record_evaluated_alone(rulebase
                     assert row[f"{d.action}.practice"] == d.practice
                     assert row[f"{d.action}.decided_by"] == " ".join(d.decided_by)
                     assert row[f"{d.action}.practice_by"] == " ".join(d.practice_by)
+                    assert row[f"{d.action}.strength"] == decision_dict(d, rulebase)["strength"]  # as `run` says
                 assert row["county"] == county
                 checked += 1
     assert checked > 1000

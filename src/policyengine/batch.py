@@ -31,6 +31,7 @@ from policyengine.engine import Engine, get_engine
 from policyengine.errors import InputError
 from policyengine.pipeline import Rulebase, evaluate, load_rulebase, today
 from policyengine.resolve import Decision
+from policyengine.strength import decision_strength
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -42,7 +43,7 @@ PROBLEM = "__problem__"  # set by a reader on a row it could not read (bad JSON,
 CASES_KEPT = 1 << 18  # cases whose answer a Batch keeps (about 100 bytes each)
 ROWS_KEPT = 1 << 12  # resolutions whose output row a Batch keeps
 VALUES_KEPT = 1 << 20  # keyed facts interned (their cases are forgotten with them); values read; raw values converted
-ROW_FIELDS = ("verdict", "practice", "decided_by", "practice_by")
+ROW_FIELDS = ("verdict", "strength", "practice", "decided_by", "practice_by")
 TRUE_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
@@ -255,6 +256,7 @@ class Batch:
         #: per resolution (the tuple `Rulebase.resolution` remembers): its output row; bounded
         self._rows: dict[int, tuple[tuple[Decision, ...], tuple[str, ...], bool]] = {}
         self._hold_rules = {r.id for r in self.rulebase.rules if r.reference == "hold_limit_48_hours"}
+        self._strengths: dict[tuple[str, ...], str] = {}  # per deciding rules: the decision's strength
         self._columnar = _Columnar(self)
         self._heads: dict[dt.date, ScenarioHead] = {}
 
@@ -425,10 +427,24 @@ class Batch:
         needs_limit = False
         for action in self.actions:
             d = wanted[action]
-            row += [d.verdict, d.practice, " ".join(d.decided_by), " ".join(d.practice_by)]
+            row += [
+                d.verdict,
+                self._strength(d.decided_by),
+                d.practice,
+                " ".join(d.decided_by),
+                " ".join(d.practice_by),
+            ]
             involved = (*d.decided_by, *d.concurring, *(x.rule for x in d.defeated))
             needs_limit = needs_limit or any(r in self._hold_rules for r in involved)
         return tuple(row), needs_limit
+
+    def _strength(self, decided_by: tuple[str, ...]) -> str:
+        """The strength of the authority behind a verdict, as `run` reports it ("none": nothing decides)."""
+        found = self._strengths.get(decided_by)
+        if found is None:
+            rules = self.rulebase.by_id
+            found = self._strengths[decided_by] = decision_strength(rules[r] for r in decided_by) or "none"
+        return found
 
     @property
     def case_count(self) -> int:
