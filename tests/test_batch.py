@@ -391,6 +391,56 @@ def test_a_date_not_written_yyyy_mm_dd_says_so(tmp_path):
     assert errors == [f"{hint} '03/01/2024'", f"{hint} '2024-W09-5'"]
 
 
+def test_one_column_read_as_date_and_time(tmp_path, rulebase):
+    """A roster's 'released at' (3/1/2024 2:22 PM) is both the date and the release time: the
+    same output as the two written apart, from a CSV and through the record API."""
+    source = tmp_path / "roster.csv"
+    source.write_text(
+        "booking,released_at,facility\nB1,3/1/2024 2:22 PM,ADC\nB2,12/31/2025 11:59 PM,ADC\nB3,3/1/2024,ADC\n"
+    )
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "columns: {booking: id, released_at: [date, time], facility: place.county}\n"
+        "values: {place.county: {ADC: Hennepin}}\n"
+        "constants: {agency: county_jail, immigration.detainer: I-247A}\n"
+        'formats: {date: "%m/%d/%Y %I:%M %p", time: "%m/%d/%Y %I:%M %p"}\n'
+    )
+    apart = tmp_path / "apart.csv"
+    apart.write_text(
+        "id,date,time,place.county,agency,immigration.detainer\n"
+        "B1,2024-03-01,14:22,Hennepin,county_jail,I-247A\nB2,2025-12-31,23:59,Hennepin,county_jail,I-247A\n"
+    )
+    out, expected = tmp_path / "out.csv", tmp_path / "expected.csv"
+    assert _batch(str(source), "--out", str(out), "--mapping", str(mapping), "--workers", "1") == 0
+    assert _batch(str(apart), "--out", str(expected), "--workers", "1") == 0
+    assert _rows(out) == _rows(expected)
+    assert [r["federal_hold_limit"] for r in _rows(out)] == ["2024-03-05T14:22", "2026-01-05T23:59"]
+    with open(f"{out}.errors.csv", newline="") as f:
+        assert [r["error"] for r in csv.DictReader(f)] == [
+            "'date': '3/1/2024' is not a date written as %m/%d/%Y %I:%M %p"
+        ]
+    batch = Batch(rulebase, mapping=load_mapping(str(mapping), rulebase))
+    one = batch.evaluate({"booking": "B1", "released_at": "3/1/2024 2:22 PM", "facility": "ADC"})
+    assert one == _rows(expected)[0]
+
+
+@pytest.mark.parametrize(
+    ("columns", "line", "message"),
+    [
+        ("  a: [date, date]\n", 2, "a column is read as one fact, or as a list of different facts"),
+        ("  a: []\n", 2, "a column is read as one fact, or as a list of different facts"),
+        ("  a:\n    - date\n    - nope\n", 4, "'nope' is not a fact in the vocabulary"),
+    ],
+)
+def test_a_column_read_as_several_facts_is_checked(tmp_path, capsys, columns, line, message):
+    source = tmp_path / "x.csv"
+    source.write_text("a\n1\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n" + columns)
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv"), "--mapping", str(mapping)) == 2
+    assert f"{mapping}:{line}: error: {message}" in capsys.readouterr().err
+
+
 def test_mapping_names_a_wrong_target_as_written(tmp_path, capsys):
     source = tmp_path / "x.csv"
     source.write_text("a\n1\n")

@@ -18,7 +18,7 @@ import json
 import re
 import zlib
 from collections import Counter
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -72,11 +72,23 @@ class Mapping:
     constants: dict[str, Any] = field(default_factory=dict)  # fact -> value for every record
     ignore: tuple[str, ...] = ()  # dataset columns deliberately not read
     formats: dict[str, str] = field(default_factory=dict)  # `date` or `time` -> how the dataset writes it
+    #: dataset column -> the names of its copies, one per further fact it is read as (a release
+    #: timestamp read as `date` and `time`); each copy's target is in `columns`
+    copies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def target(self, column: str) -> str | None:
         if column in self.ignore:
             return None
         return self.columns.get(column, column)
+
+    def with_copies(self, names: Iterable[str]) -> list[tuple[str, str]]:
+        """Each column name, and after it each of its copies: (name, the column it is read from)."""
+        return [(n, column) for column in names for n in (column, *self.copies.get(column, ()))]
+
+
+def copy_name(column: str, target: str) -> str:
+    """The name of the copy of `column` read as `target` (not a name a dataset can hold)."""
+    return f"{column}\x1f{target}"
 
 
 def load_mapping(path: str, rulebase: Rulebase) -> Mapping:
@@ -95,10 +107,20 @@ def load_mapping(path: str, rulebase: Rulebase) -> Mapping:
     columns = data.get("columns") or {}
     if not isinstance(columns, dict):
         raise doc.error(("columns",), "`columns` maps dataset column names to fact names")
-    for column, target in columns.items():
-        if target not in facts and target not in (ID, TIME):
-            target = written.get(("columns", column), target)
-            raise doc.error(("columns", column), f"'{target}' is not a fact in the vocabulary (nor `id` or `time`)")
+    copies: dict[str, tuple[str, ...]] = {}
+    for column, given in list(columns.items()):
+        targets = given if isinstance(given, list) else [given]
+        if not targets or len(set(map(str, targets))) != len(targets):
+            raise doc.error(("columns", column), "a column is read as one fact, or as a list of different facts")
+        for i, target in enumerate(targets):
+            if target not in facts and target not in (ID, TIME):
+                where = ("columns", column, i) if isinstance(given, list) else ("columns", column)
+                target = written.get(where, target)
+                raise doc.error(where, f"'{target}' is not a fact in the vocabulary (nor `id` or `time`)")
+        columns[column] = targets[0]
+        if len(targets) > 1:  # one column read as several facts: a copy of it per further fact
+            copies[column] = tuple(copy_name(column, t) for t in targets[1:])
+            columns.update({copy_name(column, t): t for t in targets[1:]})
     values = data.get("values") or {}
     if not isinstance(values, dict):
         raise doc.error(("values",), "`values` maps fact names to {dataset value: vocabulary value}")
@@ -142,6 +164,7 @@ def load_mapping(path: str, rulebase: Rulebase) -> Mapping:
         dict(constants),
         tuple(ignore),
         dict(formats),
+        copies,
     )
 
 
@@ -481,6 +504,7 @@ class Batch:
 
     def evaluate(self, record: dict[str, Any], record_id: Any = None) -> dict[str, Any]:
         """One record (fact name -> value) to one output row; RecordError if it is bad."""
+        record = {name: record[column] for name, column in self.mapping.with_copies(record)}
         facts = self.facts_of(record)
         case = self.case_of(facts)
         time = self._time(record)
@@ -557,13 +581,18 @@ class Batch:
         return self._columnar.steps(*self._chunk(data, first_row), dictionary)
 
     def _chunk(self, data: Any, first_row: int) -> tuple[dict[str, _Column], int, int, list[Any] | None]:
+        """The columns of a chunk (a column read as several facts followed by its copies, one
+        `_Column` for all, so its values are read once), its rows, its first row number, and
+        the problems a reader found."""
+        read = self.mapping.with_copies
         if isinstance(data, dict):
-            columns = {name: _Column.of_list(values) for name, values in data.items() if name != PROBLEM}
+            given = {name: _Column.of_list(values) for name, values in data.items() if name != PROBLEM}
             n = len(next(iter(data.values()))) if data else 0
-            return columns, n, first_row, data.get(PROBLEM)
-        columns = {name: _Column.of_arrow(data.column(name)) for name in data.column_names if name != PROBLEM}
-        problems = data.column(PROBLEM).to_pylist() if PROBLEM in data.column_names else None
-        return columns, data.num_rows, first_row, problems
+            problems = data.get(PROBLEM)
+        else:
+            given = {name: _Column.of_arrow(data.column(name)) for name in data.column_names if name != PROBLEM}
+            n, problems = data.num_rows, (data.column(PROBLEM).to_pylist() if PROBLEM in data.column_names else None)
+        return {name: given[column] for name, column in read(given)}, n, first_row, problems
 
 
 def problem_rank(kind: str, place: int) -> int:
