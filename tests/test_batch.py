@@ -1452,3 +1452,14 @@ def test_an_input_of_another_kind_says_what_to_do(tmp_path, capsys, name, hint):
     assert _batch(str(source), "--out", str(tmp_path / "o.csv")) == 2
     err = capsys.readouterr().err
     assert f"{source}: error: INPUT must end in .csv, .jsonl or .parquet; {hint}" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores")
+def test_workers_default_to_the_cores_the_process_may_use():
+    """Limited to one core (a container, `taskset`), the default is one worker, not the machine's count."""
+    code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+    code += "from policyengine.cli.batch import _cores; print(_cores(), os.cpu_count())"
+    one, machine = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert (one, int(machine) > 1) == ("1", True)

@@ -50,12 +50,21 @@ CHUNK_ONE_WORKER = 25_000
 CHUNK_WORKERS = 50_000
 
 
+def _cores() -> int:
+    """The cores this process may run on (a container or `taskset` may allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "batch",
         help="evaluate a file of records (CSV, JSON Lines, Parquet)",
         description="Evaluate every record of a CSV, JSON Lines or Parquet file: one output row per record "
-        "with each action's verdict, practice and deciding rules; bad rows go to an errors file.",
+        "with each action's verdict, the strength of its authority, practice and deciding rules; bad rows go "
+        "to an errors file.",
     )
     p.add_argument("input", metavar="INPUT", help="records: .csv, .jsonl or .parquet")
     p.add_argument("--out", required=True, metavar="OUTPUT", help="output file: .csv, .jsonl or .parquet")
@@ -74,7 +83,7 @@ def register(sub) -> None:
         help="judge every record with the law as known on this day (default: today, recorded for a resume)",
     )
     p.add_argument("--actions", metavar="A,B,...", help="only these actions (comma-separated)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: the machine's cores)")
+    p.add_argument("--workers", type=int, default=_cores(), help="processes (default: the cores this process may use)")
     p.add_argument(
         "--chunk-size",
         type=int,
