@@ -1247,7 +1247,7 @@ def test_an_interrupted_run_resumes_with_its_own_default_chunk_size(rulebase, tm
     capsys.readouterr()
     refused = ["--workers", "2", "--engine", "reference", "--chunk-size", "200"]
     assert _batch(str(source), "--out", str(out), *refused) == 2
-    assert "holds an interrupted run of another input or other options" in capsys.readouterr().err
+    assert "holds an interrupted run of another --chunk-size; remove it" in capsys.readouterr().err
     assert _batch(str(source), "--out", str(out), "--workers", "2", "--engine", "reference") == 0
     assert out.read_bytes() == whole.read_bytes()
     assert (tmp_path / "out.csv.errors.csv").read_bytes() == (tmp_path / "whole.csv.errors.csv").read_bytes()
@@ -1463,3 +1463,40 @@ def test_workers_default_to_the_cores_the_process_may_use():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert (one, int(machine) > 1) == ("1", True)
+
+
+def test_a_run_is_not_resumed_after_a_rule_file_changed(rulebase, tmp_path, monkeypatch, capsys):
+    """Interrupted, then a rule file edited: resuming would join answers of two rulebases in one
+    output, silently (the run recorded the rules directory's path, not its files). It is refused,
+    saying why; with the file as it was, the run resumes."""
+    import shutil
+
+    from policyengine import bundled
+    from policyengine.cli import batch as cli_batch
+
+    rules = tmp_path / "rules"
+    shutil.copytree(bundled.rules_dir(), rules)
+    source = tmp_path / "records.csv"
+    write_csv(source, rulebase, 300, seed=4)
+    args = ["--rules", str(rules), "--workers", "1", "--chunk-size", "100", "--engine", "reference"]
+    evaluate = cli_batch.Worker.evaluate
+
+    def stopped_at_chunk_1(number: int, first_row: int, data: Any) -> Any:
+        if number == 1:
+            raise KeyboardInterrupt
+        return evaluate(number, first_row, data)
+
+    out = tmp_path / "out.csv"
+    monkeypatch.setattr(cli_batch.Worker, "evaluate", stopped_at_chunk_1)
+    with pytest.raises(KeyboardInterrupt):
+        _batch(str(source), "--out", str(out), *args)
+    monkeypatch.setattr(cli_batch.Worker, "evaluate", evaluate)
+    vocabulary = rules / "vocabulary.yaml"
+    before = vocabulary.read_bytes()
+    vocabulary.write_bytes(before + b"# a comment added after the run was interrupted\n")
+    capsys.readouterr()
+    assert _batch(str(source), "--out", str(out), *args) == 2
+    assert "holds an interrupted run of other rules (a rule file changed since)" in capsys.readouterr().err
+    vocabulary.write_bytes(before)
+    assert _batch(str(source), "--out", str(out), *args) == 0
+    assert len(_rows(out)) == 300

@@ -97,11 +97,25 @@ def rules_key(root: Path, shown_as: str) -> str:
     h = sha256()
     for part in (str(FORMAT), __version__, sys.version, shown_as):
         h.update(part.encode() + b"\0")
+    _add_files(h, root, sha256)
+    key: str = h.hexdigest()
+    return key
+
+
+def files_digest(root: Path) -> str:
+    """The content hash of every file below `root` alone (names and bytes): what a batch run
+    records, so that a run resumed after a rule file changed is refused."""
+    sha256 = _sha256()
+    h = sha256()
+    _add_files(h, root, sha256)
+    digest: str = h.hexdigest()
+    return digest
+
+
+def _add_files(h: Any, root: Path, sha256: Any) -> None:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(sha256(path.read_bytes()).digest())
-    key: str = h.hexdigest()
-    return key
 
 
 def load(key: str) -> Any | None:

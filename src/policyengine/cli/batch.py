@@ -159,11 +159,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
     """What a run depends on besides the input: a resumed run must have the same."""
-    from policyengine import __version__
+    from policyengine import __version__, bundled
+    from policyengine.cache import files_digest
 
+    rules = Path(args.rules) if args.rules else bundled.rules_dir()
     return {
         "version": __version__,
         "rules": str(Path(args.rules).resolve()) if args.rules else None,
+        "rule_files": files_digest(rules),  # a rule file edited meanwhile: not the same run
         "engine": args.engine,
         "as_of": args.as_of.isoformat() if args.as_of else None,
         "known_on": args.known_on.isoformat(),
@@ -1119,7 +1122,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raise InputError.at(
                 str(parts),
                 None,
-                "holds an interrupted run of another input or other options; remove it to start again",
+                f"holds an interrupted run of {_what_differs(previous, manifest)}; remove it to start again",
             )
     else:
         _atomic_write(found, json.dumps(manifest, indent=2).encode())
@@ -1129,6 +1132,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if fresh and not (parts / f"{0:06d}.done.json").exists():
             shutil.rmtree(parts, ignore_errors=True)  # nothing done: nothing to resume, nothing left behind
         raise
+
+
+_SETTING_NAMES = {
+    "version": "another version of policyengine",
+    "rules": "another rules directory (--rules)",
+    "rule_files": "other rules (a rule file changed since)",
+    "engine": "another --engine",
+    "as_of": "another --as-of",
+    "known_on": "another --known-on (by default, the day it started)",
+    "actions": "other --actions",
+    "mapping": "another mapping (the --mapping file changed since)",
+    "chunk_size": "another --chunk-size",
+    "out": "another output format",
+}
+
+
+def _what_differs(previous: Any, manifest: dict[str, Any]) -> str:
+    """What makes an interrupted run another run than this one, in words."""
+    if not isinstance(previous, dict) or set(previous) != set(manifest):
+        return "another kind (its manifest is unreadable)"
+    if previous["input"] != manifest["input"]:
+        return "another input (or this file changed since)"
+    was, now = previous["settings"], manifest["settings"]
+    differ = [_SETTING_NAMES.get(k, k) for k in now if not isinstance(was, dict) or was.get(k) != now[k]]
+    return ", ".join(differ) if differ else "other options"
 
 
 def _resumed_chunk_size(args: argparse.Namespace, previous: Any, manifest: dict[str, Any]) -> dict[str, Any]:
