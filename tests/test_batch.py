@@ -1500,3 +1500,27 @@ def test_a_run_is_not_resumed_after_a_rule_file_changed(rulebase, tmp_path, monk
     vocabulary.write_bytes(before)
     assert _batch(str(source), "--out", str(out), *args) == 0
     assert len(_rows(out)) == 300
+
+
+def test_the_errors_file_is_written_in_the_format_its_name_says(tmp_path, capsys):
+    """`--errors bad.parquet` wrote CSV text into a file named .parquet (which no Parquet reader
+    opens); it is now Parquet, the same rows as the CSV. A name of no known format is refused
+    before any work."""
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "x.csv"
+    source.write_text(
+        "id,date,place.county,agency\na,2024-03-01,Hennepin,county_jail\nb,2024-03-01,HENNEPIN,county_jail\n"
+        ",2024-02-30,Hennepin,county_jail\n"
+    )
+    as_csv, as_parquet = tmp_path / "bad.csv", tmp_path / "bad.parquet"
+    assert _batch(str(source), "--out", str(tmp_path / "o1.csv"), "--errors", str(as_csv)) == 0
+    assert _batch(str(source), "--out", str(tmp_path / "o2.csv"), "--errors", str(as_parquet)) == 0
+    with open(as_csv, newline="", encoding="utf-8") as f:
+        want = [[int(r["row"]), r["id"], r["error"]] for r in csv.DictReader(f)]
+    got = pq.read_table(as_parquet).to_pylist()
+    assert [[r["row"], r["id"], r["error"]] for r in got] == want and len(want) == 2
+    capsys.readouterr()
+    assert _batch(str(source), "--out", str(tmp_path / "o3.csv"), "--errors", str(tmp_path / "bad.txt")) == 2
+    assert f"{tmp_path / 'bad.txt'}: error: --errors must end in .csv, .jsonl or .parquet" in capsys.readouterr().err
+    assert not (tmp_path / "o3.csv").exists() and not (tmp_path / "o3.csv.parts").exists()

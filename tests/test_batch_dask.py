@@ -253,3 +253,17 @@ def test_an_empty_json_lines_file_is_no_rows_on_dask_as_on_one_machine(tmp_path,
     err = capsys.readouterr().err
     assert code == 0 and "Traceback" not in err
     assert "0 rows read, 0 written, 0 in the errors file" in err
+
+
+def test_a_dask_output_named_like_a_csv_file_is_refused_before_the_cluster_starts(tmp_path, capsys):
+    """`--dask` writes folders of Parquet files: `--out results.csv` made a folder named
+    results.csv, full of Parquet."""
+    source = tmp_path / "records.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n")
+    out = tmp_path / "results.csv"
+    assert main(["batch", str(source), "--out", str(out), "--dask", "local"]) == 2
+    assert (
+        f"{out}: error: with --dask, --out is a folder of Parquet files: name it without .csv"
+        in capsys.readouterr().err
+    )
+    assert not out.exists()

@@ -226,6 +226,11 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
     batch = _batch(options)  # checks rules, mapping and actions here, before the cluster starts
     out = Path(args.out)
     errors_out = Path(args.errors) if args.errors else out.with_name(out.name + ".errors")
+    for option, path in (("--out", out), ("--errors", errors_out)):
+        if path.suffix.lower() in (".csv", ".jsonl", ".ndjson"):
+            raise InputError.at(
+                str(path), None, f"with --dask, {option} is a folder of Parquet files: name it without {path.suffix}"
+            )
     from policyengine.cli.batch import prepare_outputs
 
     prepare_outputs(Path(args.input), {"--out": out, "--errors": errors_out, "--summary": args.summary})

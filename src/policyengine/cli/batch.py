@@ -1106,6 +1106,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if value < 1:
             raise InputError.at(option, None, f"must be at least 1 (it is {value})")
     errors_path = Path(args.errors) if args.errors else out.with_name(out.name + ".errors.csv")
+    _format(str(errors_path), "--errors")
     prepare_outputs(source, {"--out": out, "--errors": errors_path, "--summary": args.summary})
     parts = out.with_name(out.name + ".parts")
     manifest = {"input": _input_identity(source), "settings": settings(args)}
@@ -1303,7 +1304,23 @@ def _row_count(data: Any) -> int:
 
 
 def _write_errors(path: Path, errors: list[list[Any]]) -> None:
+    """The bad rows (row number, id, message) in the errors file's format, by its extension."""
     tmp = path.with_name(path.name + ".tmp")
+    if _format(str(path), "--errors") == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        rows, ids, messages = zip(*errors, strict=True) if errors else ((), (), ())
+        table = pa.table(
+            {
+                "row": pa.array(rows, pa.int64()),
+                "id": pa.array([None if i is None else str(i) for i in ids], pa.string()),
+                "error": pa.array(messages, pa.string()),
+            }
+        )
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+        return
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         if path.suffix.lower() in (".jsonl", ".ndjson"):
             for row, rid, message in errors:
