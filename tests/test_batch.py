@@ -1524,3 +1524,73 @@ def test_the_errors_file_is_written_in_the_format_its_name_says(tmp_path, capsys
     assert _batch(str(source), "--out", str(tmp_path / "o3.csv"), "--errors", str(tmp_path / "bad.txt")) == 2
     assert f"{tmp_path / 'bad.txt'}: error: --errors must end in .csv, .jsonl or .parquet" in capsys.readouterr().err
     assert not (tmp_path / "o3.csv").exists() and not (tmp_path / "o3.csv.parts").exists()
+
+
+def test_a_timestamp_with_a_time_zone_is_read_as_minnesota_clocks_showed_it(tmp_path, rulebase):
+    """02:00 UTC on 1 March 2024 was 20:00 on Thursday 29 February in Minnesota: that is the
+    record's date and release time (the UTC date and clock were taken, six hours off, and the
+    48-hour reference ran from the wrong day)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    utc = dt.UTC
+    moments = [dt.datetime(2024, 3, 1, 2, 0, tzinfo=utc), dt.datetime(2024, 3, 1, 20, 0, tzinfo=utc)]
+    stamps = pa.array(moments, pa.timestamp("s", tz="UTC"))
+    table = pa.table(
+        {
+            "id": ["u1", "u2"],
+            "date": stamps,
+            "time": stamps,
+            "place.county": ["Hennepin"] * 2,
+            "agency": ["county_jail"] * 2,
+            "immigration.detainer": ["I-247A"] * 2,
+        }
+    )
+    source = tmp_path / "tz.parquet"
+    pq.write_table(table, source)
+    out = tmp_path / "out.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    rows = _rows(out)
+    assert [(r["date"], r["federal_hold_limit"]) for r in rows] == [
+        ("2024-02-29", hold_limit("2024-02-29", "20:00")),
+        ("2024-03-01", hold_limit("2024-03-01", "14:00")),
+    ]
+    assert rows[0]["federal_hold_limit"] == "2024-03-04T20:00"  # Thursday evening, past the weekend
+    record = {"place.county": "Hennepin", "agency": "county_jail", "immigration.detainer": "I-247A"}
+    alone = Batch(rulebase).evaluate({**record, "date": moments[0], "time": moments[0]})
+    assert (alone["date"], alone["federal_hold_limit"]) == ("2024-02-29", "2024-03-04T20:00")
+
+
+def test_a_boolean_given_as_the_number_1_or_0_reads_as_the_text_1_or_0(tmp_path):
+    """A Parquet integer column or a JSON number 1/0 for a true-or-false fact: as "1"/"0" in a CSV
+    (it was a bad row: "takes true or false, not 1")."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    facts = {
+        "date": "2024-03-01",
+        "place.county": "Hennepin",
+        "agency": "county_jail",
+        "immigration.detainer": "I-247A",
+    }
+    text = tmp_path / "text.csv"
+    text.write_text(
+        "id,date,place.county,agency,immigration.detainer,custody.outstanding_warrant\n"
+        + "".join(f"w{v},{','.join(facts.values())},{v}\n" for v in (1, 0))
+    )
+    jsonl = tmp_path / "numbers.jsonl"
+    jsonl.write_text(
+        "".join(json.dumps({"id": f"w{v}", **facts, "custody.outstanding_warrant": v}) + "\n" for v in (1, 0))
+    )
+    parquet = tmp_path / "numbers.parquet"
+    columns = {k: [v] * 2 for k, v in facts.items()}
+    pq.write_table(
+        pa.table({"id": ["w1", "w0"], **columns, "custody.outstanding_warrant": pa.array([1, 0], pa.int8())}), parquet
+    )
+    got = []
+    for source in (text, jsonl, parquet):
+        out = tmp_path / f"{source.name}.out.csv"
+        assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+        got.append(_rows(out))
+    assert got[0] == got[1] == got[2] and len(got[0]) == 2
+    assert got[0][0] != {**got[0][1], "id": "w1"}  # the warrant changes an answer: 1 was not read as 0

@@ -206,10 +206,26 @@ def read_date(fact: str, text: str, written_as: str | None) -> dt.date | None:
         raise RecordError(f"'{fact}': '{text}' is not a real calendar date (YYYY-MM-DD)") from None
 
 
+def in_minnesota(moment: dt.datetime) -> dt.datetime:
+    """A timestamp as a clock in Minnesota showed it: one with a time zone (Parquet, pandas) is
+    converted to America/Chicago (2024-03-01 02:00 UTC was 2024-02-29 20:00 there); one without
+    is taken as Minnesota time already."""
+    if moment.tzinfo is None:
+        return moment
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return moment.astimezone(ZoneInfo("America/Chicago"))
+    except ZoneInfoNotFoundError:
+        raise RecordError("a timestamp with a time zone needs the time zone database (pip install tzdata)") from None
+
+
 def read_time(text: str | dt.time | dt.datetime, written_as: str | None) -> str:
     """A dataset's release time as HH:MM: with the mapping's format, or as ISO 8601 writes it; a
     time or timestamp value (Parquet, pandas) is its time of day."""
-    if isinstance(text, dt.time | dt.datetime):
+    if isinstance(text, dt.datetime):
+        return in_minnesota(text).strftime("%H:%M")
+    if isinstance(text, dt.time):
         return text.strftime("%H:%M")
     try:
         if written_as is not None:
@@ -339,7 +355,11 @@ class Batch:
             else:
                 value = text
         elif isinstance(raw, dt.datetime):
-            value = raw.date() if spec.type == "date" else raw
+            value = in_minnesota(raw).date() if spec.type == "date" else raw
+        elif (
+            spec.type == "boolean" and raw.__class__ is int and raw in (0, 1)
+        ):  # a Parquet or JSON 1 or 0, as "1" or "0"
+            value = bool(raw)
         why = check_value(self.rulebase.vocabulary, self.rulebase.registry, fact, value)
         if why is not None:
             raise RecordError(why)
@@ -523,7 +543,7 @@ class Batch:
         found = None
         for column, raw in record.items():
             if self.mapping.target(column) == TIME and raw not in (None, ""):
-                found = raw.strftime("%H:%M") if isinstance(raw, dt.time | dt.datetime) else str(raw)
+                found = read_time(raw, None) if isinstance(raw, dt.time | dt.datetime) else str(raw)
         return found
 
     def evaluate_table(self, table: Any, first_row: int = 1) -> tuple[Any, list[tuple[int, Any, str]]]:
