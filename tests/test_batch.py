@@ -1594,3 +1594,17 @@ def test_a_boolean_given_as_the_number_1_or_0_reads_as_the_text_1_or_0(tmp_path)
         got.append(_rows(out))
     assert got[0] == got[1] == got[2] and len(got[0]) == 2
     assert got[0][0] != {**got[0][1], "id": "w1"}  # the warrant changes an answer: 1 was not read as 0
+
+
+def test_two_columns_read_as_the_id_are_refused(tmp_path, capsys):
+    """A mapped `booking: id` beside a column named id: the first was used and the second dropped
+    without a word (a record whose booking is empty was known by its row number, its id unused)."""
+    source = tmp_path / "x.csv"
+    source.write_text("booking,id,date,place.county,agency\nB1,i1,2024-03-01,Hennepin,county_jail\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns: {booking: id}\n")
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv"), "--mapping", str(mapping)) == 2
+    assert "columns 'booking' and 'id' are both read as the id: map or ignore one of them" in capsys.readouterr().err
+    mapping.write_text("columns: {booking: id}\nignore: [id]\n")
+    assert _batch(str(source), "--out", str(tmp_path / "o.csv"), "--mapping", str(mapping)) == 0
+    assert [r["id"] for r in _rows(tmp_path / "o.csv")] == ["B1"]

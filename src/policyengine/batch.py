@@ -88,7 +88,10 @@ class Mapping:
 
 def copy_name(column: str, target: str) -> str:
     """The name of the copy of `column` read as `target` (not a name a dataset can hold)."""
-    return f"{column}\x1f{target}"
+    return f"{column}{COPY}{target}"
+
+
+COPY = "\x1f"  # between a column's name and the fact a copy of it is read as
 
 
 def load_mapping(path: str, rulebase: Rulebase) -> Mapping:
@@ -565,7 +568,12 @@ class Batch:
         return chunk.table.to_pandas(), chunk.errors
 
     def check_columns(self, names: list[str], file: str = "input") -> None:
-        """Every column must be a fact, `id` or `time` (after mapping), or be ignored: nothing silently dropped."""
+        """Every column must be a fact, `id` or `time` (after mapping), or be ignored: nothing
+        silently dropped; and one column at most is the id (a second would be dropped)."""
+        ids = [c for c in names if c != PROBLEM and self.mapping.target(c) == ID]
+        if len(ids) > 1:
+            both = " and ".join(f"'{c.split(COPY)[0]}'" for c in ids)
+            raise InputError.at(file, None, f"columns {both} are both read as the id: map or ignore one of them")
         for position, column in enumerate(names, start=1):
             target = self.mapping.target(column)
             if column != PROBLEM and target is not None and target not in self._facts and target not in (ID, TIME):
