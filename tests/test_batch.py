@@ -1608,3 +1608,19 @@ def test_two_columns_read_as_the_id_are_refused(tmp_path, capsys):
     mapping.write_text("columns: {booking: id}\nignore: [id]\n")
     assert _batch(str(source), "--out", str(tmp_path / "o.csv"), "--mapping", str(mapping)) == 0
     assert [r["id"] for r in _rows(tmp_path / "o.csv")] == ["B1"]
+
+
+def test_a_mapped_column_the_file_does_not_have_is_an_error_at_its_line(tmp_path, capsys):
+    """`Detainer_Type: immigration.detainer` where the header says `Detainer Type`: every record
+    was read as holding no detainer, without a word (the real column was then refused as not a
+    fact only when it was not ignored; here it is absent)."""
+    source = tmp_path / "x.csv"
+    source.write_text("booking,date,place.county,agency\nB1,2024-03-01,Hennepin,county_jail\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  booking: id\n  Detainer_Type: immigration.detainer\n")
+    out = tmp_path / "o.csv"
+    assert _batch(str(source), "--out", str(out), "--mapping", str(mapping), "--workers", "1") == 2
+    err = capsys.readouterr().err
+    assert f"{mapping}:3: error: column 'Detainer_Type' (read as 'immigration.detainer') is not in {source}" in err
+    assert "whose columns are: 'booking', 'date', 'place.county', 'agency'" in err
+    assert not out.exists() and not Path(f"{out}.parts").exists()

@@ -75,6 +75,9 @@ class Mapping:
     #: dataset column -> the names of its copies, one per further fact it is read as (a release
     #: timestamp read as `date` and `time`); each copy's target is in `columns`
     copies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the mapping file, and the line of each column it reads (`check_mapped_columns`)
+    file: str = ""
+    lines: dict[str, int] = field(default_factory=dict)
 
     def target(self, column: str) -> str | None:
         if column in self.ignore:
@@ -168,6 +171,8 @@ def load_mapping(path: str, rulebase: Rulebase) -> Mapping:
         tuple(ignore),
         dict(formats),
         copies,
+        doc.file,
+        {c: line for c in columns if (line := doc.line(("columns", c))) is not None},
     )
 
 
@@ -585,6 +590,20 @@ class Batch:
                     )
                 raise InputError.at(
                     file, None, f"column '{column}' is not a fact in the vocabulary (map it, or list it under ignore)"
+                )
+
+    def check_mapped_columns(self, names: list[str], file: str = "input") -> None:
+        """Every column the mapping reads must be in a file whose columns are known before its
+        rows (CSV, Parquet): a misspelt one would leave its fact at the default, for every
+        record, without a word (a detainer table read as holding no detainer)."""
+        given = set(names)
+        for column, target in self.mapping.columns.items():
+            if COPY not in column and column not in given:
+                raise InputError.at(
+                    self.mapping.file,
+                    self.mapping.lines.get(column),
+                    f"column '{column}' (read as '{target}') is not in {file}, whose columns are: "
+                    + ", ".join(f"'{n}'" for n in names if n != PROBLEM),
                 )
 
     def evaluate_arrow(self, table: pa.Table, first_row: int = 1, dictionary: bool = False) -> Chunk:

@@ -226,14 +226,14 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
     batch = _batch(options)  # checks rules, mapping and actions here, before the cluster starts
     out = Path(args.out)
     errors_out = Path(args.errors) if args.errors else out.with_name(out.name + ".errors")
+    from policyengine.cli.batch import prepare_outputs
+
+    prepare_outputs(Path(args.input), {"--out": out, "--errors": errors_out, "--summary": args.summary})
     for option, path in (("--out", out), ("--errors", errors_out)):
         if path.suffix.lower() in (".csv", ".jsonl", ".ndjson"):
             raise InputError.at(
                 str(path), None, f"with --dask, {option} is a folder of Parquet files: name it without {path.suffix}"
             )
-    from policyengine.cli.batch import prepare_outputs
-
-    prepare_outputs(Path(args.input), {"--out": out, "--errors": errors_out, "--summary": args.summary})
     cluster = None
     if args.dask == "local":
         cluster = LocalCluster(
@@ -248,6 +248,8 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
     try:
         frame, counted = _read(args.input)
         batch.check_columns(list(frame.columns), args.input)
+        if Path(args.input).suffix.lower() not in (".jsonl", ".ndjson"):  # every column known
+            batch.check_mapped_columns(list(frame.columns), args.input)
         try:
             lengths = counted if counted is not None else _lengths(frame, args.input)
         except InputError as exc:

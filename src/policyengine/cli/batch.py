@@ -1233,7 +1233,10 @@ def _evaluate_into(
     try:
         for data in read_chunks(source, in_fmt, args.chunk_size):
             rows = _row_count(data)
-            Worker.batch.check_columns(list(data) if isinstance(data, dict) else data.column_names, args.input)
+            names = list(data) if isinstance(data, dict) else data.column_names
+            Worker.batch.check_columns(names, args.input)
+            if number == 0 and in_fmt != "jsonl":  # a CSV header, a Parquet schema: every column known
+                Worker.batch.check_mapped_columns(names, args.input)
             if number < resumed:
                 tally(json.loads((parts / f"{number:06d}.done.json").read_text(encoding="utf-8")))
             else:
