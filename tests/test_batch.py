@@ -351,11 +351,18 @@ def test_mapping_formats_read_dates_and_times_as_a_dataset_writes_them(tmp_path,
     }
     # the record API reads the same mapping alike
     batch = Batch(rulebase, mapping=load_mapping(str(mapping), rulebase))
-    one = batch.evaluate(
-        {"date": "3/1/2024", "place.county": "Hennepin", "agency": "county_jail", "immigration.detainer": "I-247A"}
-        | {"time": "2:22 PM"},
-    )
+    one_record = {
+        "date": "3/1/2024",
+        "place.county": "Hennepin",
+        "agency": "county_jail",
+        "immigration.detainer": "I-247A",
+    }
+    one = batch.evaluate({**one_record, "time": "2:22 PM"})
     assert (one["date"], one["federal_hold_limit"]) == ("2024-03-01", rows["a"]["federal_hold_limit"])
+    # a timestamp value needs no format, whatever the mapping says text is written as
+    stamp = dt.datetime(2024, 3, 1, 14, 22)
+    again = batch.evaluate({**one_record, "time": stamp})
+    assert again["federal_hold_limit"] == one["federal_hold_limit"]
 
 
 @pytest.mark.parametrize(

@@ -250,9 +250,9 @@ def _stated_facts(rulebase: Rulebase) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=65536)
-def hold_limit(day: str, time: str, written_as: str | None = None) -> str:
+def hold_limit(day: str, time: str) -> str:
     """The latest moment of the federal 48-hour reference, per date and time (cached)."""
-    return hold_limit_dict(dt.date.fromisoformat(day), read_time(time, written_as))["latest_hold_until"]
+    return hold_limit_dict(dt.date.fromisoformat(day), read_time(time, None))["latest_hold_until"]
 
 
 class Batch:
@@ -516,7 +516,9 @@ class Batch:
         self._keep(self._columnar.case_code(values, interval), out)
         return out
 
-    def row(self, out_row: int, record_id: Any, day: dt.date, time: str | None, county: str) -> dict[str, Any]:
+    def row(
+        self, out_row: int, record_id: Any, day: dt.date, time: str | RecordError | None, county: str
+    ) -> dict[str, Any]:
         values = self.out_rows[out_row]
         out: dict[str, Any] = {ID: record_id, "date": day.isoformat(), "county": county, "agency": values[0]}
         i = 1
@@ -524,8 +526,10 @@ class Batch:
             for f in ROW_FIELDS:
                 out[f"{action}.{f}"] = values[i]
                 i += 1
-        needs = time and self.out_needs_hold_limit[out_row]
-        out[HOLD_LIMIT] = hold_limit(day.isoformat(), time, self.mapping.formats.get(TIME)) if needs else None
+        needs = time is not None and self.out_needs_hold_limit[out_row]
+        if needs and isinstance(time, RecordError):
+            raise time
+        out[HOLD_LIMIT] = hold_limit(day.isoformat(), time) if needs else None
         return out
 
     # ---------------------------------------------------------------- the API
@@ -545,14 +549,21 @@ class Batch:
                 return raw
         return None
 
-    def _time(self, record: dict[str, Any]) -> str | None:
-        """The record's release time: where several columns are the time, the later one filled in
-        (as a later column of a fact wins)."""
+    def _time(self, record: dict[str, Any]) -> str | RecordError | None:
+        """The record's release time as HH:MM: where several columns are the time, the later one
+        filled in (as a later column of a fact wins); one that does not read is returned, not
+        raised (it is an error only where the 48-hour reference applies)."""
         found = None
         for column, raw in record.items():
             if self.mapping.target(column) == TIME and raw not in (None, ""):
-                found = read_time(raw, None) if isinstance(raw, dt.time | dt.datetime) else str(raw)
-        return found
+                found = raw
+        if found is None:
+            return None
+        try:
+            given = found if isinstance(found, dt.time | dt.datetime) else str(found)
+            return read_time(given, self.mapping.formats.get(TIME))
+        except RecordError as exc:
+            return exc
 
     def evaluate_table(self, table: Any, first_row: int = 1) -> tuple[Any, list[tuple[int, Any, str]]]:
         """A pandas DataFrame or pyarrow Table of records to (output, errors).
