@@ -1631,3 +1631,22 @@ def test_a_mapped_column_the_file_does_not_have_is_an_error_at_its_line(tmp_path
     assert f"{mapping}:3: error: column 'Detainer_Type' (read as 'immigration.detainer') is not in {source}" in err
     assert "whose columns are: 'booking', 'date', 'place.county', 'agency'" in err
     assert not out.exists() and not Path(f"{out}.parts").exists()
+
+
+def test_a_mapped_name_no_json_lines_record_gives_is_warned_of(tmp_path, capsys):
+    """In JSON Lines each record has its own names, so a misspelt mapped name is known only at
+    the end: the summary warns of it (every record was read as holding no detainer, silently)."""
+    source = tmp_path / "x.jsonl"
+    source.write_text('{"booking": "B1", "date": "2024-03-01", "place.county": "Hennepin", "agency": "county_jail"}\n')
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  booking: id\n  Detainer_Type: immigration.detainer\n")
+    summary = tmp_path / "summary.json"
+    assert (
+        _batch(str(source), "--out", str(tmp_path / "o.csv"), "--mapping", str(mapping), "--summary", str(summary)) == 0
+    )
+    warning = (
+        f"{mapping}:3: warning: no record of {source} gives 'Detainer_Type' (read as 'immigration.detainer'):"
+        " every record took the default of 'immigration.detainer'"
+    )
+    assert warning in capsys.readouterr().err
+    assert json.loads(summary.read_text())["warnings"] == [warning]

@@ -607,15 +607,27 @@ class Batch:
         """Every column the mapping reads must be in a file whose columns are known before its
         rows (CSV, Parquet): a misspelt one would leave its fact at the default, for every
         record, without a word (a detainer table read as holding no detainer)."""
+        for column, target in self.unread_mapped_columns(names):
+            raise InputError.at(
+                self.mapping.file,
+                self.mapping.lines.get(column),
+                f"column '{column}' (read as '{target}') is not in {file}, whose columns are: "
+                + ", ".join(f"'{n}'" for n in names if n != PROBLEM),
+            )
+
+    def unread_mapped_columns(self, names: Iterable[str]) -> list[tuple[str, str]]:
+        """The columns the mapping reads (and what as) that are not among `names`."""
         given = set(names)
-        for column, target in self.mapping.columns.items():
-            if COPY not in column and column not in given:
-                raise InputError.at(
-                    self.mapping.file,
-                    self.mapping.lines.get(column),
-                    f"column '{column}' (read as '{target}') is not in {file}, whose columns are: "
-                    + ", ".join(f"'{n}'" for n in names if n != PROBLEM),
-                )
+        return [(c, t) for c, t in self.mapping.columns.items() if COPY not in c and c not in given]
+
+    def unread_warnings(self, names: Iterable[str], file: str) -> list[str]:
+        """What to say of the mapped columns no record of a JSON Lines file gave (a misspelt
+        name leaves its fact at the default in every record)."""
+        return [
+            f"{self.mapping.file}:{self.mapping.lines.get(c, '?')}: warning: no record of {file} gives '{c}'"
+            f" (read as '{t}'): every record took the default of '{t}'"
+            for c, t in self.unread_mapped_columns(names)
+        ]
 
     def evaluate_arrow(self, table: pa.Table, first_row: int = 1, dictionary: bool = False) -> Chunk:
         """An Arrow table of records to a Chunk of output and errors (column by column); with
@@ -1361,7 +1373,7 @@ def summary_dict(
     per: dict[str, dict[str, dict[str, int]]] = {}
     for (county, action, verdict), k in sorted(counts.items()):
         per.setdefault(county, {}).setdefault(action, {})[verdict] = k
-    return {"rows": rows, "written": written, "errors": errors, "cases": cases, "counts": per}
+    return {"rows": rows, "written": written, "errors": errors, "cases": cases, "counts": per, "warnings": []}
 
 
 def to_json_line(row: dict[str, Any]) -> str:

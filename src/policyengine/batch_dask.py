@@ -275,7 +275,9 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
         client.close()
         if cluster is not None:
             cluster.close()
-    return _summary_from(out, errors_out, batch.actions, sum(lengths), summary_dict)
+    summary = _summary_from(out, errors_out, batch.actions, sum(lengths), summary_dict)
+    summary["warnings"] = batch.unread_warnings(frame.columns, args.input)  # JSON Lines: the names of every record
+    return summary
 
 
 def _lengths(frame: Any, path: str) -> list[int]:

@@ -152,6 +152,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
                 totals[(action, verdict)] += k
     for (action, verdict), k in sorted(totals.items()):
         print(f"  {action:30} {verdict:15} {k}", file=err)
+    for warning in summary["warnings"]:
+        print(warning, file=err)
 
 
 # ------------------------------------------------------------------ settings
@@ -1182,6 +1184,7 @@ def _evaluate_into(
     from policyengine.batch import summary_dict
 
     pool = _Workers(args) if args.workers > 1 else None  # first: the workers start while this process loads
+    seen: set[str] = set()  # every column name of the input (JSON Lines records each give their own)
     try:
         Worker.setup(args)  # checks rules, mapping and actions before any work (and serves --workers 1)
     except BaseException:
@@ -1237,6 +1240,7 @@ def _evaluate_into(
             Worker.batch.check_columns(names, args.input)
             if number == 0 and in_fmt != "jsonl":  # a CSV header, a Parquet schema: every column known
                 Worker.batch.check_mapped_columns(names, args.input)
+            seen.update(names)
             if number < resumed:
                 tally(json.loads((parts / f"{number:06d}.done.json").read_text(encoding="utf-8")))
             else:
@@ -1269,6 +1273,7 @@ def _evaluate_into(
     summary = summary_dict(
         counts, rows=totals["rows"], written=totals["written"], errors=len(errors), cases=totals["cases"]
     )
+    summary["warnings"] = Worker.batch.unread_warnings(seen, args.input)  # JSON Lines: known only now
     shutil.rmtree(parts)
     return summary
 
