@@ -1237,18 +1237,8 @@ def test_an_interrupted_run_resumes_with_its_own_default_chunk_size(rulebase, tm
     write_csv(source, rulebase, 1_000, seed=4, bad=0.02)
     whole = tmp_path / "whole.csv"
     assert _batch(str(source), "--out", str(whole), "--workers", "1", "--engine", "reference") == 0
-    evaluate = cli_batch.Worker.evaluate
-
-    def stopped_at_chunk_3(number: int, first_row: int, data: Any) -> Any:
-        if number == 3:
-            raise KeyboardInterrupt
-        return evaluate(number, first_row, data)
-
     out = tmp_path / "out.csv"
-    monkeypatch.setattr(cli_batch.Worker, "evaluate", stopped_at_chunk_3)
-    with pytest.raises(KeyboardInterrupt):
-        _batch(str(source), "--out", str(out), "--workers", "1", "--engine", "reference")
-    monkeypatch.setattr(cli_batch.Worker, "evaluate", evaluate)
+    _interrupted_at_chunk(3, monkeypatch, str(source), "--out", str(out), "--workers", "1", "--engine", "reference")
     done = sorted(p.name for p in (tmp_path / "out.csv.parts").glob("*.done.json"))
     assert done == ["000000.done.json", "000001.done.json", "000002.done.json"]
     capsys.readouterr()
@@ -1479,25 +1469,14 @@ def test_a_run_is_not_resumed_after_a_rule_file_changed(rulebase, tmp_path, monk
     import shutil
 
     from policyengine import bundled
-    from policyengine.cli import batch as cli_batch
 
     rules = tmp_path / "rules"
     shutil.copytree(bundled.rules_dir(), rules)
     source = tmp_path / "records.csv"
     write_csv(source, rulebase, 300, seed=4)
     args = ["--rules", str(rules), "--workers", "1", "--chunk-size", "100", "--engine", "reference"]
-    evaluate = cli_batch.Worker.evaluate
-
-    def stopped_at_chunk_1(number: int, first_row: int, data: Any) -> Any:
-        if number == 1:
-            raise KeyboardInterrupt
-        return evaluate(number, first_row, data)
-
     out = tmp_path / "out.csv"
-    monkeypatch.setattr(cli_batch.Worker, "evaluate", stopped_at_chunk_1)
-    with pytest.raises(KeyboardInterrupt):
-        _batch(str(source), "--out", str(out), *args)
-    monkeypatch.setattr(cli_batch.Worker, "evaluate", evaluate)
+    _interrupted_at_chunk(1, monkeypatch, str(source), "--out", str(out), *args)
     vocabulary = rules / "vocabulary.yaml"
     before = vocabulary.read_bytes()
     vocabulary.write_bytes(before + b"# a comment added after the run was interrupted\n")
@@ -1650,3 +1629,21 @@ def test_a_mapped_name_no_json_lines_record_gives_is_warned_of(tmp_path, capsys)
     )
     assert warning in capsys.readouterr().err
     assert json.loads(summary.read_text())["warnings"] == [warning]
+
+
+def _interrupted_at_chunk(chunk: int, monkeypatch, *argv: str) -> None:
+    """`policyengine batch ARGV` stopped (KeyboardInterrupt) as its chunk `chunk` starts, one
+    worker: the chunks before it are done, as a kill leaves them."""
+    from policyengine.cli import batch as cli_batch
+
+    evaluate = cli_batch.Worker.evaluate
+
+    def stopped(number: int, first_row: int, data: Any) -> Any:
+        if number == chunk:
+            raise KeyboardInterrupt
+        return evaluate(number, first_row, data)
+
+    monkeypatch.setattr(cli_batch.Worker, "evaluate", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        _batch(*argv)
+    monkeypatch.setattr(cli_batch.Worker, "evaluate", evaluate)
