@@ -389,13 +389,19 @@ def test_a_date_not_written_yyyy_mm_dd_says_so(tmp_path):
     source = tmp_path / "x.csv"
     source.write_text(
         "id,date,place.county,agency\n1,03/01/2024,Hennepin,county_jail\n2,2024-W09-5,Hennepin,county_jail\n"
+        "3,\u0662\u0660\u0662\u0664-\u0660\u0663-\u0660\u0661,Hennepin,county_jail\n",  # Arabic-Indic digits
+        encoding="utf-8",
     )
     out = tmp_path / "o.csv"
     assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
     with open(f"{out}.errors.csv", newline="") as f:
         errors = [r["error"] for r in csv.DictReader(f)]
     hint = "'date' takes a date (YYYY-MM-DD; a mapping's `formats` reads others), not"
-    assert errors == [f"{hint} '03/01/2024'", f"{hint} '2024-W09-5'"]
+    assert errors == [
+        f"{hint} '03/01/2024'",
+        f"{hint} '2024-W09-5'",
+        f"{hint} '\u0662\u0660\u0662\u0664-\u0660\u0663-\u0660\u0661'",
+    ]
 
 
 def test_one_column_read_as_date_and_time(tmp_path, rulebase):

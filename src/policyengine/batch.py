@@ -193,7 +193,7 @@ def _format_problem(written_as: Any, is_time: bool) -> str | None:
     return None if same else f"'{written_as}' does not give {what}"
 
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only: \d would take any script's
 
 
 def read_date(fact: str, text: str, written_as: str | None) -> dt.date | None:
