@@ -1443,7 +1443,8 @@ def test_a_release_timestamp_gives_its_time_of_day(tmp_path, rulebase):
 @pytest.mark.parametrize(
     ("name", "hint"),
     [
-        ("detainers.csv.gz", "a compressed file: decompress it first"),
+        ("detainers.csv.bz2", "a compressed file: decompress it first (or compress it with gzip)"),
+        ("roster.xlsx.gz", "a gzip file is read as it is when it holds CSV or JSON Lines"),
         ("roster.xlsx", "a spreadsheet: save the sheet as CSV (UTF-8) first"),
         ("roster.tsv", "save it as CSV (comma-separated, UTF-8) first"),
         ("records.json", "a file of one record a line is JSON Lines: name it .jsonl"),
@@ -1653,3 +1654,34 @@ def _interrupted_at_chunk(chunk: int, monkeypatch, *argv: str) -> None:
     with pytest.raises(KeyboardInterrupt):
         _batch(*argv)
     monkeypatch.setattr(cli_batch.Worker, "evaluate", evaluate)
+
+
+def test_a_gzip_compressed_csv_or_json_lines_file_is_read_as_it_is(rulebase, tmp_path, capsys):
+    """`detainers.csv.gz` (a FOIA release as it is published): the output of the file
+    decompressed, byte for byte. One cut short, or not gzip, is a one-line error."""
+    import gzip
+
+    plain = tmp_path / "records.csv"
+    write_csv(plain, rulebase, 500, seed=6, bad=0.02)
+    lines = plain.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    jsonl = tmp_path / "records.jsonl"
+    jsonl.write_text("".join(json.dumps(dict(zip(header, r.split(","), strict=True))) + "\n" for r in lines[1:]))
+    for source in (plain, jsonl):
+        packed = tmp_path / f"{source.name}.gz"
+        packed.write_bytes(gzip.compress(source.read_bytes()))
+        want, got = tmp_path / f"{source.name}.want.csv", tmp_path / f"{source.name}.got.csv"
+        assert _batch(str(source), "--out", str(want), "--workers", "1") == 0
+        assert _batch(str(packed), "--out", str(got), "--workers", "1") == 0
+        assert got.read_bytes() == want.read_bytes() and len(_rows(got)) > 400
+        assert Path(f"{got}.errors.csv").read_bytes() == Path(f"{want}.errors.csv").read_bytes()
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes((tmp_path / "records.csv.gz").read_bytes()[:2000])
+    fake = tmp_path / "fake.csv.gz"
+    fake.write_bytes(plain.read_bytes())
+    capsys.readouterr()
+    assert _batch(str(cut), "--out", str(tmp_path / "cut.csv"), "--workers", "1") == 2
+    assert _batch(str(fake), "--out", str(tmp_path / "fake.csv"), "--workers", "1") == 2
+    err = capsys.readouterr().err
+    assert f"{cut}: error: cannot decompress it: Compressed file ended before the end-of-stream marker" in err
+    assert f"{fake}: error: cannot decompress it: Not a gzipped file" in err and "Traceback" not in err

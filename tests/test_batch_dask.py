@@ -255,3 +255,15 @@ def _one_machine_and_dask_agree(source, tmp_path, workers: int = 2) -> list[list
         want = list(csv.reader(f))[1:]
     assert [[str(r), i or "", m] for r, i, m in zip(*errors.to_pydict().values(), strict=True)] == want
     return want
+
+
+def test_a_gzip_compressed_csv_on_dask_gives_the_single_process_results(rulebase, tmp_path):
+    """A .csv.gz is read whole by one worker (a gzip stream cannot be entered in its middle):
+    the rows and bad rows of one machine."""
+    import gzip
+
+    plain = tmp_path / "records.csv"
+    write_csv(plain, rulebase, 400, seed=6, bad=0.02)
+    source = tmp_path / "records.csv.gz"
+    source.write_bytes(gzip.compress(plain.read_bytes()))
+    assert _one_machine_and_dask_agree(source, tmp_path)

@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from policyengine.cli.batch import _format
 from policyengine.errors import InputError
 
 _BATCHES: dict[tuple, Any] = {}
@@ -90,10 +91,10 @@ def _read(path: str, whole: bool = False) -> tuple[Any, list[int] | None]:
     counted them already (JSON Lines)."""
     import dask.dataframe as dd
 
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
+    fmt = _format(path, "INPUT")  # a file of another kind: what to do with it
+    if fmt == "csv":
         return _read_csv(path, whole), None
-    if suffix == ".parquet":
+    if fmt == "parquet":
         import pyarrow as pa
 
         from policyengine.cli.batch import parquet_file
@@ -104,12 +105,7 @@ def _read(path: str, whole: bool = False) -> tuple[Any, list[int] | None]:
             return dd.read_parquet(path), None
         except (pa.ArrowInvalid, OSError) as exc:
             raise _unreadable(path, "Parquet", exc) from None
-    if suffix in (".jsonl", ".ndjson"):
-        return _read_jsonl(path)
-    from policyengine.cli.batch import _format
-
-    _format(path, "INPUT")  # raises: what to do with a file of another kind
-    raise AssertionError(f"{suffix} is read by one machine but not here")
+    return _read_jsonl(path)
 
 
 #: the bytes of a JSON Lines file each partition reads (cut at line breaks, which JSON text
@@ -129,7 +125,7 @@ def _read_jsonl(path: str) -> tuple[Any, list[int]]:
 
     from policyengine.batch import PROBLEM
 
-    _, blocks = read_bytes(path, delimiter=b"\n", blocksize=JSONL_PARTITION, sample=False)
+    _, blocks = read_bytes(path, delimiter=b"\n", sample=False, **_blocks(path, JSONL_PARTITION))
     parts = blocks[0] or [b""]  # an empty file: one empty partition (no records)
     found = dask.compute(*[dask.delayed(_jsonl_names)(b, path, i == 0) for i, b in enumerate(parts)])  # type: ignore[attr-defined]
     names = list(dict.fromkeys([*(n for part, _ in found for n in part if n != PROBLEM), PROBLEM]))
@@ -174,7 +170,7 @@ def _read_csv(path: str, whole: bool) -> Any:
     from dask.bytes.core import read_bytes
 
     header = _header_line(path)
-    _, blocks = read_bytes(path, delimiter=b"\n", blocksize=None if whole else CSV_PARTITION, sample=False)
+    _, blocks = read_bytes(path, delimiter=b"\n", sample=False, **_blocks(path, None if whole else CSV_PARTITION))
     whole = whole or len(blocks[0]) == 1  # one partition: no cut to fall inside a quoted cell
     parts = [
         dask.delayed(_csv_partition)(block, header, path, i == 0, whole)  # type: ignore[attr-defined]
@@ -183,9 +179,19 @@ def _read_csv(path: str, whole: bool) -> Any:
     return dd.from_delayed(parts, meta=_csv_partition(header, header, path, True, True))
 
 
+def _blocks(path: str, size: str | None) -> dict[str, Any]:
+    """How `read_bytes` cuts the file: in blocks of `size`, or, gzip-compressed, whole (a gzip
+    stream cannot be entered in its middle: one worker reads it)."""
+    if path.lower().endswith(".gz"):
+        return {"blocksize": None, "compression": "gzip"}
+    return {"blocksize": size}
+
+
 def _header_line(path: str) -> bytes:
     """The file's header row as bytes (put before each partition's rows but the first's)."""
-    with open(path, "rb") as f:
+    from policyengine.cli.batch import open_input
+
+    with open_input(path) as f:
         line = f.readline()
         while line.count(b'"') % 2 and (more := f.readline()):  # a quoted name holding a line break
             line += more
@@ -248,12 +254,12 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
     try:
         frame, counted = _read(args.input)
         batch.check_columns(list(frame.columns), args.input)
-        if Path(args.input).suffix.lower() not in (".jsonl", ".ndjson"):  # every column known
+        if _format(args.input, "INPUT") != "jsonl":  # every column known
             batch.check_mapped_columns(list(frame.columns), args.input)
         try:
             lengths = counted if counted is not None else _lengths(frame, args.input)
         except InputError as exc:
-            if Path(args.input).suffix.lower() != ".csv" or frame.npartitions == 1:
+            if _format(args.input, "INPUT") != "csv" or frame.npartitions == 1:
                 raise
             frame, _ = _read(args.input, whole=True)
             lengths = _lengths(frame, args.input)  # a file that does not parse whole is the error
@@ -287,7 +293,7 @@ def _lengths(frame: Any, path: str) -> list[int]:
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
     except ValueError as exc:  # pyarrow's ArrowInvalid is one
-        what = {".parquet": "Parquet", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines"}.get(Path(path).suffix.lower())
+        what = {"parquet": "Parquet", "jsonl": "JSON Lines"}.get(_format(path, "INPUT"))
         if what is None:
             raise
         raise _unreadable(path, what, exc) from None

@@ -101,7 +101,8 @@ def register(sub) -> None:
 
 #: what to do with a file of another kind (said with the error)
 _OTHER_KINDS = {
-    **dict.fromkeys((".gz", ".bz2", ".xz", ".zst"), "a compressed file: decompress it first"),
+    ".gz": "a gzip file is read as it is when it holds CSV or JSON Lines (name.csv.gz, name.jsonl.gz)",
+    **dict.fromkeys((".bz2", ".xz", ".zst"), "a compressed file: decompress it first (or compress it with gzip)"),
     ".zip": "a zip archive: extract the file first",
     **dict.fromkeys((".xlsx", ".xls", ".ods"), "a spreadsheet: save the sheet as CSV (UTF-8) first"),
     **dict.fromkeys((".tsv", ".tab", ".txt"), "save it as CSV (comma-separated, UTF-8) first"),
@@ -111,6 +112,12 @@ _OTHER_KINDS = {
 
 def _format(path: str, what: str) -> str:
     suffix = Path(path).suffix.lower()
+    if (
+        what == "INPUT"
+        and suffix == ".gz"
+        and Path(path).with_suffix("").suffix.lower() in (".csv", ".jsonl", ".ndjson")
+    ):
+        suffix = Path(path).with_suffix("").suffix.lower()  # a gzip-compressed CSV or JSON Lines file, read as it is
     fmt = FORMATS.get(suffix)
     if fmt is None:
         hint = _OTHER_KINDS.get(suffix) if what == "INPUT" else None
@@ -194,8 +201,32 @@ def _input_identity(path: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------- readers
 
 
+def open_input(path: Path | str, mode: str = "rb", **text: Any) -> Any:
+    """The input file opened for reading, decompressed where its name ends in .gz."""
+    if str(path).lower().endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, mode if "b" in mode else mode + "t", **text)
+    return open(path, mode, **text)
+
+
+def gzip_problem(path: Path | str, exc: BaseException) -> InputError:
+    """A gzip file that does not decompress (cut short, or not gzip): one line, no traceback."""
+    return InputError.at(str(path), None, f"cannot decompress it: {exc}")
+
+
 def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]] | Any]:
     """The input in chunks of exactly `size` rows (the last may be shorter), in order."""
+    import gzip
+    import zlib
+
+    try:
+        yield from _chunks(path, fmt, size)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:  # cut short, or not gzip
+        raise gzip_problem(path, exc) from None
+
+
+def _chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]] | Any]:
     if fmt == "jsonl":
         yield from _jsonl_chunks(path, size)
         return
@@ -294,7 +325,7 @@ def _csv_batches(path: Path, block: int | None = None, data: bytes | None = None
     import pyarrow.csv as pacsv
 
     def opened() -> Any:
-        return open(path, "rb") if data is None else io.BytesIO(data)
+        return open_input(path) if data is None else io.BytesIO(data)
 
     try:
         with io.TextIOWrapper(opened(), encoding="utf-8-sig", newline="") as f:  # names as Arrow reads them
@@ -408,7 +439,7 @@ def not_utf8(path: Path | str) -> InputError:
     column (read again, line by line, only once a reader has failed on it)."""
     from policyengine.load import NOT_TEXT, not_utf8_error, utf16_error
 
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         utf16 = utf16_error(f.read(2), str(path))
         if utf16 is not None:
             return utf16
@@ -485,7 +516,7 @@ def _jsonl_chunks(
     order: dict[str, None] = {}  # every name in the order the file first uses it (`_columns`)
     encoding = "utf-8-sig" if first else "utf-8"  # a bad line is a bad row; a BOM is fine
     if data is None:
-        opened = open(path, encoding=encoding, errors="surrogateescape")
+        opened = open_input(path, "r", encoding=encoding, errors="surrogateescape")
     else:
         opened = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="surrogateescape")
     with opened as f:
