@@ -66,7 +66,7 @@ def register(sub) -> None:
         "with each action's verdict, the strength of its authority, practice and deciding rules; bad rows go "
         "to an errors file.",
     )
-    p.add_argument("input", metavar="INPUT", help="records: .csv, .jsonl or .parquet")
+    p.add_argument("input", metavar="INPUT", help="records: .csv, .jsonl or .parquet (.csv.gz and .jsonl.gz too)")
     p.add_argument("--out", required=True, metavar="OUTPUT", help="output file: .csv, .jsonl or .parquet")
     p.add_argument(
         "--errors", metavar="FILE", help="bad rows, with row number and message (default: OUTPUT.errors.csv)"
