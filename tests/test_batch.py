@@ -1685,3 +1685,24 @@ def test_a_gzip_compressed_csv_or_json_lines_file_is_read_as_it_is(rulebase, tmp
     err = capsys.readouterr().err
     assert f"{cut}: error: cannot decompress it: Compressed file ended before the end-of-stream marker" in err
     assert f"{fake}: error: cannot decompress it: Not a gzipped file" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_summary_counts_verdicts_and_practices_of_the_rows_written(rulebase, tmp_path, workers):
+    """Per county and action, the summary's verdicts and practices (what the jurisdiction does)
+    are those of the rows in the output, counted back from it, over several chunks."""
+    source = tmp_path / "records.csv"
+    write_csv(source, rulebase, 1_500, seed=8, bad=0.02)
+    out, summary = tmp_path / "out.csv", tmp_path / "summary.json"
+    args = ["--out", str(out), "--summary", str(summary), "--workers", workers, "--chunk-size", "400"]
+    assert _batch(str(source), *args) == 0
+    told = json.loads(summary.read_text())
+    want: dict[str, dict] = {"counts": {}, "practice_counts": {}}
+    for row in _rows(out):
+        for action in rulebase.actions:
+            for key, field in (("counts", "verdict"), ("practice_counts", "practice")):
+                per = want[key].setdefault(row["county"], {}).setdefault(action, {})
+                per[row[f"{action}.{field}"]] = per.get(row[f"{action}.{field}"], 0) + 1
+    assert told["counts"] == want["counts"] and told["practice_counts"] == want["practice_counts"]
+    practices = {p for c in told["practice_counts"].values() for a in c.values() for p in a}
+    assert len(practices) > 1  # not only "unknown": some county's practice is known

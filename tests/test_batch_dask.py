@@ -39,6 +39,8 @@ def test_local_cluster_with_two_workers_gives_the_single_process_results(rulebas
     assert [str(r) for r in errors.column("row").to_pylist()] == rows
     assert errors.num_rows + got.num_rows == 600
     assert (told["rows"], told["written"], told["errors"]) == (600, got.num_rows, errors.num_rows)
+    for key in ("counts", "practice_counts"):  # every row written is counted once per action
+        assert sum(n for c in told[key].values() for n in c["hold_beyond_release"].values()) == got.num_rows
 
 
 def test_a_csv_whose_quoted_cells_hold_line_breaks_gives_the_single_process_results(

@@ -1276,18 +1276,21 @@ class _Columnar:
         out = pa.table(columns_out)
 
         # the summary counts: rows per county and output row, then per county, action and verdict
+        # (and practice)
         counts: Counter[tuple[str, str, str]] = Counter()
+        practices: Counter[tuple[str, str, str]] = Counter()
         if len(rows):
             pair = county_of * len(used) + local
             distinct_pairs, tally = np.unique(pair, return_counts=True)
             pair_county, pair_row = distinct_pairs // len(used), distinct_pairs % len(used)
             for a_i, action in enumerate(batch.actions):
-                verdicts = [r[1 + a_i * len(ROW_FIELDS)] for r in picked]
-                names = sorted(set(verdicts))
-                code = np.asarray([names.index(v) for v in verdicts], dtype=np.int64)[pair_row]
-                per = np.bincount(pair_county * len(names) + code, weights=tally)
-                for at in np.nonzero(per)[0].tolist():
-                    counts[(self.counties[at // len(names)], action, names[at % len(names)])] += int(per[at])
+                for into, at_field in ((counts, 0), (practices, ROW_FIELDS.index("practice"))):
+                    labels = [r[1 + a_i * len(ROW_FIELDS) + at_field] for r in picked]
+                    names = sorted(set(labels))
+                    code = np.asarray([names.index(v) for v in labels], dtype=np.int64)[pair_row]
+                    per = np.bincount(pair_county * len(names) + code, weights=tally)
+                    for at in np.nonzero(per)[0].tolist():
+                        into[(self.counties[at // len(names)], action, names[at % len(names)])] += int(per[at])
 
         # the bad rows, in input order, each with its row number, id and message
         errors: list[tuple[int, Any, str]] = []
@@ -1295,7 +1298,7 @@ class _Columnar:
             rid = id_col.raw(i) if id_col is not None else None
             rid = first_row + i if rid is None or rid == "" else rid
             errors.append((first_row + i, rid, messages[int(why[i])]))
-        return Chunk(out, errors, counts, n, out_of)
+        return Chunk(out, errors, counts, n, out_of, practices)
 
 
 class _HoldLimits:
@@ -1363,17 +1366,36 @@ class Chunk:
     #: per output row, its decision columns' row in `Batch.out_rows` (a numpy array), so that a
     #: writer can render each distinct one once
     outs: Any = None
+    #: rows per county, action and practice (what the jurisdiction does), as `counts` per verdict
+    practices: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
 
 def summary_dict(
-    counts: Counter[tuple[str, str, str]], rows: int, written: int, errors: int, cases: int | None
+    counts: Counter[tuple[str, str, str]],
+    rows: int,
+    written: int,
+    errors: int,
+    cases: int | None,
+    practices: Counter[tuple[str, str, str]] | None = None,
 ) -> dict:
-    """The batch summary: totals, and counts per county, action and verdict (`cases`: the cases
-    evaluated, None where they are not counted: on Dask)."""
-    per: dict[str, dict[str, dict[str, int]]] = {}
-    for (county, action, verdict), k in sorted(counts.items()):
-        per.setdefault(county, {}).setdefault(action, {})[verdict] = k
-    return {"rows": rows, "written": written, "errors": errors, "cases": cases, "counts": per, "warnings": []}
+    """The batch summary: totals, counts per county, action and verdict, and per county, action
+    and practice (`cases`: the cases evaluated, None where they are not counted: on Dask)."""
+
+    def nested(found: Counter[tuple[str, str, str]]) -> dict[str, dict[str, dict[str, int]]]:
+        per: dict[str, dict[str, dict[str, int]]] = {}
+        for (county, action, value), k in sorted(found.items()):
+            per.setdefault(county, {}).setdefault(action, {})[value] = k
+        return per
+
+    return {
+        "rows": rows,
+        "written": written,
+        "errors": errors,
+        "cases": cases,
+        "counts": nested(counts),
+        "practice_counts": nested(practices or Counter()),
+        "warnings": [],
+    }
 
 
 def to_json_line(row: dict[str, Any]) -> str:

@@ -316,11 +316,14 @@ def _summary_from(out: Path, errors_out: Path, actions: tuple[str, ...], rows: i
     """The summary, counted from what was written (so it describes the files, not a plan)."""
     import pyarrow.dataset as ds
 
-    table = ds.dataset(str(out), format="parquet").to_table(columns=["county", *(f"{a}.verdict" for a in actions)])
+    wanted = [f"{a}.{f}" for a in actions for f in ("verdict", "practice")]
+    table = ds.dataset(str(out), format="parquet").to_table(columns=["county", *wanted])
     counts: Counter[tuple[str, str, str]] = Counter()
+    practices: Counter[tuple[str, str, str]] = Counter()
     counties = table.column("county").to_pylist()
     for action in actions:
-        for county, verdict in zip(counties, table.column(f"{action}.verdict").to_pylist(), strict=True):
-            counts[(county, action, verdict)] += 1
+        for kept, name in ((counts, f"{action}.verdict"), (practices, f"{action}.practice")):
+            for county, value in zip(counties, table.column(name).to_pylist(), strict=True):
+                kept[(county, action, value)] += 1
     errors = ds.dataset(str(errors_out), format="parquet").count_rows()
-    return summary_dict(counts, rows=rows, written=table.num_rows, errors=errors, cases=None)  # not counted
+    return summary_dict(counts, rows, table.num_rows, errors, None, practices=practices)  # cases: not counted

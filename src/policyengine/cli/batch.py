@@ -757,6 +757,7 @@ class Worker:
             "written": result.table.num_rows,
             "errors": [[r, None if i is None else str(i), m] for r, i, m in result.errors],
             "counts": [[*k, v] for k, v in sorted(result.counts.items())],
+            "practices": [[*k, v] for k, v in sorted(result.practices.items())],
         }
 
 
@@ -1228,12 +1229,15 @@ def _evaluate_into(
         resumed += 1
     output = _Output(parts, out_fmt, Worker.batch.columns)
     counts: Counter[tuple[str, str, str]] = Counter()
+    practices: Counter[tuple[str, str, str]] = Counter()
     errors: list[list[Any]] = []
     totals = Counter[str]()
 
     def tally(done: dict[str, Any]) -> None:
         for county, action, verdict, n in done["counts"]:
             counts[(county, action, verdict)] += n
+        for county, action, practice, n in done["practices"]:
+            practices[(county, action, practice)] += n
         errors.extend(done["errors"])
         for what in ("rows", "written", "cases"):
             totals[what] += done[what]
@@ -1301,9 +1305,7 @@ def _evaluate_into(
                 raise
     output.finish(out, number)
     _write_errors(errors_path, errors)
-    summary = summary_dict(
-        counts, rows=totals["rows"], written=totals["written"], errors=len(errors), cases=totals["cases"]
-    )
+    summary = summary_dict(counts, totals["rows"], totals["written"], len(errors), totals["cases"], practices=practices)
     summary["warnings"] = Worker.batch.unread_warnings(seen, args.input)  # JSON Lines: known only now
     shutil.rmtree(parts)
     return summary
