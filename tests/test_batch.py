@@ -1706,3 +1706,23 @@ def test_the_summary_counts_verdicts_and_practices_of_the_rows_written(rulebase,
     assert told["counts"] == want["counts"] and told["practice_counts"] == want["practice_counts"]
     practices = {p for c in told["practice_counts"].values() for a in c.values() for p in a}
     assert len(practices) > 1  # not only "unknown": some county's practice is known
+
+
+def test_a_null_group_in_a_json_lines_record_gives_nothing(tmp_path):
+    """`"place": null` is a record that gives no place: a bad row (missing county), as an empty
+    group; it stopped the whole batch ("column 'place' is not a fact in the vocabulary")."""
+    source = tmp_path / "x.jsonl"
+    rows = [
+        {"id": "a", "date": "2024-03-01", "place": None, "agency": "county_jail"},
+        {"id": "b", "date": "2024-03-01", "place": {"county": "Hennepin", "city": None}, "agency": "county_jail"},
+        {"id": "c", "date": "2024-03-01", "place": {}, "agency": "county_jail"},
+    ]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "o.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0
+    assert [r["id"] for r in _rows(out)] == ["b"]
+    with open(f"{out}.errors.csv", newline="") as f:
+        assert [(r["id"], r["error"]) for r in csv.DictReader(f)] == [
+            ("a", "missing required fact 'place.county'"),
+            ("c", "missing required fact 'place.county'"),
+        ]

@@ -498,6 +498,8 @@ def _jsonl_chunks(
         out: dict[str, Any] = {}
         given = 0
         for k, v in obj.items():
+            if v is None:  # not given, as an empty cell; a null group ("place": null) gives nothing
+                continue
             if isinstance(v, dict):  # {"place": {"county": ...}} reads as place.county, as in scenarios
                 for k2, v2 in v.items():
                     out[f"{k}.{k2}"] = v2
@@ -506,7 +508,8 @@ def _jsonl_chunks(
                 out[k] = v
                 given += 1
         if len(out) != given:  # a group and a dotted name both give one fact
-            names = (n for k, v in obj.items() for n in ([f"{k}.{k2}" for k2 in v] if isinstance(v, dict) else [k]))
+            given_names = ((k, v) for k, v in obj.items() if v is not None)
+            names = (n for k, v in given_names for n in ([f"{k}.{k2}" for k2 in v] if isinstance(v, dict) else [k]))
             twice = _repeated(names)
             raise _Twice(f"'{twice}' is given twice in the record (in a group and by its dotted name)")
         return out
