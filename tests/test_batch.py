@@ -36,7 +36,7 @@ def test_each_case_once_gives_the_answer_of_each_record_evaluated_alone(rulebase
     engine = get_engine("reference")
     batch = Batch(rulebase, engine)
     counties = rulebase.counties[::9] + ["Hennepin", "Ramsey", "Freeborn", "Cass"]
-    checked = 0
+    checked = contested = 0
     for scenario in load_scenarios([ROOT / "scenarios"], rulebase):
         for county in counties:
             for day in DATES:
@@ -51,9 +51,11 @@ def test_each_case_once_gives_the_answer_of_each_record_evaluated_alone(rulebase
                     assert row[f"{d.action}.decided_by"] == " ".join(d.decided_by)
                     assert row[f"{d.action}.practice_by"] == " ".join(d.practice_by)
                     assert row[f"{d.action}.strength"] == decision_dict(d, rulebase)["strength"]  # as `run` says
+                    assert row[f"{d.action}.leaning"] == decision_dict(d, rulebase).get("leaning", "")
+                    contested += d.verdict == "contested"
                 assert row["county"] == county
                 checked += 1
-    assert checked > 1000
+    assert checked > 1000 and contested > 0  # (contested verdicts carry their leaning)
     assert batch.case_count < checked  # cases were shared
 
 

@@ -43,7 +43,7 @@ PROBLEM = "__problem__"  # set by a reader on a row it could not read (bad JSON,
 CASES_KEPT = 1 << 18  # cases whose answer a Batch keeps (about 100 bytes each)
 ROWS_KEPT = 1 << 12  # resolutions whose output row a Batch keeps
 VALUES_KEPT = 1 << 20  # keyed facts interned (their cases are forgotten with them); values read; raw values converted
-ROW_FIELDS = ("verdict", "strength", "practice", "decided_by", "practice_by")
+ROW_FIELDS = ("verdict", "leaning", "strength", "practice", "decided_by", "practice_by")
 TRUE_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
@@ -480,6 +480,7 @@ class Batch:
             d = wanted[action]
             row += [
                 d.verdict,
+                d.leaning or "",  # where the verdict is contested: the way the unsettled law leans
                 self._strength(d.decided_by),
                 d.practice,
                 " ".join(d.decided_by),
