@@ -63,8 +63,8 @@ def register(sub) -> None:
         "batch",
         help="evaluate a file of records (CSV, JSON Lines, Parquet)",
         description="Evaluate every record of a CSV, JSON Lines or Parquet file: one output row per record "
-        "with each action's verdict, the strength of its authority, practice and deciding rules; bad rows go "
-        "to an errors file.",
+        "with each action's verdict (and its leaning where contested), the strength of its authority, practice "
+        "and deciding rules; bad rows go to an errors file.",
     )
     p.add_argument("input", metavar="INPUT", help="records: .csv, .jsonl or .parquet (.csv.gz and .jsonl.gz too)")
     p.add_argument("--out", required=True, metavar="OUTPUT", help="output file: .csv, .jsonl or .parquet")
