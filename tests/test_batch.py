@@ -1728,3 +1728,20 @@ def test_a_null_group_in_a_json_lines_record_gives_nothing(tmp_path):
             ("a", "missing required fact 'place.county'"),
             ("c", "missing required fact 'place.county'"),
         ]
+
+
+def test_a_work_directory_another_version_made_is_refused_as_such(rulebase, tmp_path, monkeypatch, capsys):
+    """A manifest without a setting this version records (one written before `rule_files`) is
+    another version's run: it was told as "other rules (a rule file changed since)"."""
+    source = tmp_path / "records.csv"
+    write_csv(source, rulebase, 300, seed=4)
+    out = tmp_path / "out.csv"
+    args = ["--workers", "1", "--chunk-size", "100", "--engine", "reference"]
+    _interrupted_at_chunk(1, monkeypatch, str(source), "--out", str(out), *args)
+    manifest = tmp_path / "out.csv.parts" / "manifest.json"
+    older = json.loads(manifest.read_text())
+    del older["settings"]["rule_files"]
+    manifest.write_text(json.dumps(older))
+    capsys.readouterr()
+    assert _batch(str(source), "--out", str(out), *args) == 2
+    assert "holds an interrupted run of another version of policyengine; remove it" in capsys.readouterr().err

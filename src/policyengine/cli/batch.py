@@ -1193,7 +1193,9 @@ def _what_differs(previous: Any, manifest: dict[str, Any]) -> str:
     if previous["input"] != manifest["input"]:
         return "another input (or this file changed since)"
     was, now = previous["settings"], manifest["settings"]
-    differ = [_SETTING_NAMES.get(k, k) for k in now if not isinstance(was, dict) or was.get(k) != now[k]]
+    if not isinstance(was, dict) or set(was) != set(now):  # a work directory another version made
+        return _SETTING_NAMES["version"]
+    differ = [_SETTING_NAMES.get(k, k) for k in now if was[k] != now[k]]
     return ", ".join(differ) if differ else "other options"
 
 
