@@ -228,13 +228,14 @@ def in_minnesota(moment: dt.datetime) -> dt.datetime:
         raise RecordError("a timestamp with a time zone needs the time zone database (pip install tzdata)") from None
 
 
-def read_time(text: str | dt.time | dt.datetime, written_as: str | None) -> str:
-    """A dataset's release time as HH:MM: with the mapping's format, or as ISO 8601 writes it; a
-    time or timestamp value (Parquet, pandas) is its time of day."""
-    if isinstance(text, dt.datetime):
-        return in_minnesota(text).strftime("%H:%M")
-    if isinstance(text, dt.time):
-        return text.strftime("%H:%M")
+def read_time(raw: Any, written_as: str | None) -> str:
+    """A dataset's release time as HH:MM: a time or timestamp value (Parquet, pandas) is its time
+    of day; anything else is read as text, with the mapping's format or as ISO 8601 writes it."""
+    if isinstance(raw, dt.datetime):
+        return in_minnesota(raw).strftime("%H:%M")
+    if isinstance(raw, dt.time):
+        return raw.strftime("%H:%M")
+    text = str(raw)
     try:
         if written_as is not None:
             return dt.datetime.strptime(text, written_as).strftime("%H:%M")
@@ -561,8 +562,7 @@ class Batch:
         if found is None:
             return None
         try:
-            given = found if isinstance(found, dt.time | dt.datetime) else str(found)
-            return read_time(given, self.mapping.formats.get(TIME))
+            return read_time(found, self.mapping.formats.get(TIME))
         except RecordError as exc:
             return exc
 
@@ -1032,10 +1032,7 @@ class _Columnar:
                 found = None
             else:
                 try:
-                    found = read_time(
-                        raw if isinstance(raw, dt.time | dt.datetime) else str(raw),
-                        self.batch.mapping.formats.get(TIME),
-                    )
+                    found = read_time(raw, self.batch.mapping.formats.get(TIME))
                 except RecordError as exc:
                     found = exc
             if key is not None:

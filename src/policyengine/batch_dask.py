@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from policyengine.cli.batch import _format
+from policyengine.cli.batch import _format, compressed
 from policyengine.errors import InputError
 
 _BATCHES: dict[tuple, Any] = {}
@@ -104,7 +104,7 @@ def _read(path: str, whole: bool = False) -> tuple[Any, list[int] | None]:
         try:
             return dd.read_parquet(path), None
         except (pa.ArrowInvalid, OSError) as exc:
-            raise _unreadable(path, "Parquet", exc) from None
+            raise _unreadable(path, exc) from None
     return _read_jsonl(path)
 
 
@@ -182,7 +182,7 @@ def _read_csv(path: str, whole: bool) -> Any:
 def _blocks(path: str, size: str | None) -> dict[str, Any]:
     """How `read_bytes` cuts the file: in blocks of `size`, or, gzip-compressed, whole (a gzip
     stream cannot be entered in its middle: one worker reads it)."""
-    if path.lower().endswith(".gz"):
+    if compressed(path):
         return {"blocksize": None, "compression": "gzip"}
     return {"blocksize": size}
 
@@ -251,15 +251,16 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
             client = Client(args.dask)
         except (ValueError, OSError) as exc:  # not an address, or no scheduler there (a timeout)
             raise InputError.at("--dask", None, f"cannot reach a Dask scheduler at '{args.dask}': {exc}") from None
+    fmt = _format(args.input, "INPUT")
     try:
         frame, counted = _read(args.input)
         batch.check_columns(list(frame.columns), args.input)
-        if _format(args.input, "INPUT") != "jsonl":  # every column known
+        if fmt != "jsonl":  # every column known
             batch.check_mapped_columns(list(frame.columns), args.input)
         try:
             lengths = counted if counted is not None else _lengths(frame, args.input)
         except InputError as exc:
-            if _format(args.input, "INPUT") != "csv" or frame.npartitions == 1:
+            if fmt != "csv" or frame.npartitions == 1:
                 raise
             frame, _ = _read(args.input, whole=True)
             lengths = _lengths(frame, args.input)  # a file that does not parse whole is the error
@@ -292,18 +293,16 @@ def _lengths(frame: Any, path: str) -> list[int]:
         return list(frame.map_partitions(len).compute().tolist())
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
-    except ValueError as exc:  # pyarrow's ArrowInvalid is one
-        what = {"parquet": "Parquet", "jsonl": "JSON Lines"}.get(_format(path, "INPUT"))
-        if what is None:
+    except ValueError as exc:  # pyarrow's ArrowInvalid is one (JSON Lines are counted as they are read)
+        if _format(path, "INPUT") != "parquet":
             raise
-        raise _unreadable(path, what, exc) from None
+        raise _unreadable(path, exc) from None
 
 
-def _unreadable(path: str, what: str, exc: Exception) -> InputError:
-    """A file pandas or pyarrow could not read on a cluster, with their reason (a JSON Lines
-    partition is read whole, so a bad line stops it, where one machine makes a bad row)."""
+def _unreadable(path: str, exc: Exception) -> InputError:
+    """A Parquet input pyarrow could not read on a cluster, with its reason."""
     reason = str(exc).split("Original Message: ", 1)[-1].strip()
-    return InputError.at(path, None, f"cannot read {what}: {reason}")
+    return InputError.at(path, None, f"cannot read Parquet: {reason}")
 
 
 def _not_utf8(path: str) -> InputError:

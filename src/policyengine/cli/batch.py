@@ -112,12 +112,9 @@ _OTHER_KINDS = {
 
 def _format(path: str, what: str) -> str:
     suffix = Path(path).suffix.lower()
-    if (
-        what == "INPUT"
-        and suffix == ".gz"
-        and Path(path).with_suffix("").suffix.lower() in (".csv", ".jsonl", ".ndjson")
-    ):
-        suffix = Path(path).with_suffix("").suffix.lower()  # a gzip-compressed CSV or JSON Lines file, read as it is
+    inner = Path(path).with_suffix("").suffix.lower()
+    if what == "INPUT" and compressed(path) and inner in (".csv", ".jsonl", ".ndjson"):
+        suffix = inner  # a gzip-compressed CSV or JSON Lines file, read as it is
     fmt = FORMATS.get(suffix)
     if fmt is None:
         hint = _OTHER_KINDS.get(suffix) if what == "INPUT" else None
@@ -201,18 +198,18 @@ def _input_identity(path: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------- readers
 
 
+def compressed(path: Path | str) -> bool:
+    """Whether the input is gzip-compressed (its name ends in .gz)."""
+    return str(path).lower().endswith(".gz")
+
+
 def open_input(path: Path | str, mode: str = "rb", **text: Any) -> Any:
-    """The input file opened for reading, decompressed where its name ends in .gz."""
-    if str(path).lower().endswith(".gz"):
+    """The input file opened for reading, decompressed where it is `compressed`."""
+    if compressed(path):
         import gzip
 
         return gzip.open(path, mode if "b" in mode else mode + "t", **text)
     return open(path, mode, **text)
-
-
-def gzip_problem(path: Path | str, exc: BaseException) -> InputError:
-    """A gzip file that does not decompress (cut short, or not gzip): one line, no traceback."""
-    return InputError.at(str(path), None, f"cannot decompress it: {exc}")
 
 
 def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]] | Any]:
@@ -222,8 +219,8 @@ def read_chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]
 
     try:
         yield from _chunks(path, fmt, size)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:  # cut short, or not gzip
-        raise gzip_problem(path, exc) from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:  # cut short, or not gzip: one line, no traceback
+        raise InputError.at(str(path), None, f"cannot decompress it: {exc}") from None
 
 
 def _chunks(path: Path, fmt: str, size: int) -> Iterator[dict[str, list[Any]] | Any]:
@@ -1352,7 +1349,8 @@ def _row_count(data: Any) -> int:
 def _write_errors(path: Path, errors: list[list[Any]]) -> None:
     """The bad rows (row number, id, message) in the errors file's format, by its extension."""
     tmp = path.with_name(path.name + ".tmp")
-    if _format(str(path), "--errors") == "parquet":
+    fmt = _format(str(path), "--errors")
+    if fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -1368,7 +1366,7 @@ def _write_errors(path: Path, errors: list[list[Any]]) -> None:
         os.replace(tmp, path)
         return
     with open(tmp, "w", newline="", encoding="utf-8") as f:
-        if path.suffix.lower() in (".jsonl", ".ndjson"):
+        if fmt == "jsonl":
             for row, rid, message in errors:
                 f.write(json.dumps({"row": row, "id": rid, "error": message}, ensure_ascii=False) + "\n")
         else:
