@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from policyengine import sweep
-from policyengine.check import facts_tested
+from policyengine.conditions import facts_tested
 from policyengine.engine import Firing
 from policyengine.pipeline import Rulebase
 from policyengine.resolve import Decision
