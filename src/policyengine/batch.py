@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from policyengine.cases import CaseKeys, Firings
 from policyengine.accept import check_value
+from policyengine.cases import CaseKeys, Firings
 from policyengine.checked import Scenario, ScenarioHead
 from policyengine.deadline import hold_limit_dict
 from policyengine.engine import Engine, get_engine

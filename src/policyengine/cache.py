@@ -1,4 +1,4 @@
-"""The loaded, checked and compiled rulebase, cached between runs.
+"""The loaded, checked and compiled rulebase (and the federal holiday table), cached between runs.
 
 Loading parses every YAML file, checks it against the vocabulary and compiles the Program;
 a command that only evaluates one scenario spends most of its time there. The result is kept
@@ -10,8 +10,11 @@ file that changes, another version of policyengine or Python: another key, a fre
 A cache file is never trusted blindly: one that does not unpickle, names a class outside
 policyengine and the standard containers, or was stored under another key is ignored (and
 replaced). What is stored holds only policyengine's checked dataclasses (`checked.py`) and
-standard types, so loading it imports no pydantic. Set POLICYENGINE_CACHE=0 to bypass the cache, POLICYENGINE_CACHE_DIR
-to move it.
+standard types, so loading it imports no pydantic. The federal holidays of each year the
+48-hour reference met (`deadline`) are kept the same way, keyed by the installed `holidays`
+distribution, so that a run with a release time does not import that library.
+
+Set POLICYENGINE_CACHE=0 to bypass the cache, POLICYENGINE_CACHE_DIR to move it.
 """
 
 from __future__ import annotations
@@ -89,15 +92,20 @@ def _sha256() -> Any:
     return hashlib.sha256
 
 
-def rules_key(root: Path, shown_as: str) -> str:
-    """The content hash of every file below `root`, with the versions that read them."""
+def _versioned(*parts: str) -> Any:
+    """A SHA-256 begun with the cache format, this package's and Python's versions, and `parts`."""
     from policyengine import __version__
 
-    sha256 = _sha256()
-    h = sha256()
-    for part in (str(FORMAT), __version__, sys.version, shown_as):
+    h = _sha256()()
+    for part in (str(FORMAT), __version__, sys.version, *parts):
         h.update(part.encode() + b"\0")
-    _add_files(h, root, sha256)
+    return h
+
+
+def rules_key(root: Path, shown_as: str) -> str:
+    """The content hash of every file below `root`, with the versions that read them."""
+    h = _versioned(shown_as)
+    _add_files(h, root, _sha256())
     key: str = h.hexdigest()
     return key
 
@@ -118,9 +126,33 @@ def _add_files(h: Any, root: Path, sha256: Any) -> None:
         h.update(sha256(path.read_bytes()).digest())
 
 
-def load(key: str) -> Any | None:
+def distribution_stamp(name: str) -> str | None:
+    """Which installed distribution `name` is (the name of its `.dist-info` folder, as
+    `name-VERSION.dist-info`, and when that folder was written), found the way import finds a
+    package, first on `sys.path`, without importing it or `importlib.metadata` (a tenth of a
+    second each, measured for `holidays`). None if it is not found."""
+    prefix = name.replace("-", "_").lower() + "-"
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        found = sorted(n for n in names if n.lower().startswith(prefix) and n.endswith(".dist-info"))
+        if found:
+            stamps = [f"{n}@{os.stat(os.path.join(entry or '.', n)).st_mtime_ns}" for n in found]
+            return ";".join(stamps)
+    return None
+
+
+def derived_key(*parts: str) -> str:
+    """A cache key for something derived from `parts` (not the rules), with the versions that derive it."""
+    key: str = _versioned(*parts).hexdigest()
+    return key
+
+
+def load(key: str, kind: str = "rulebase") -> Any | None:
     """The object stored under `key`, or None (absent, corrupt, foreign or stored under another key)."""
-    path = cache_dir() / f"rulebase-{key[:32]}.pickle"
+    path = cache_dir() / f"{kind}-{key[:32]}.pickle"
     try:
         data = path.read_bytes()
         stored_key, obj = _SafeUnpickler(io.BytesIO(data)).load()
@@ -129,17 +161,17 @@ def load(key: str) -> Any | None:
     return obj if stored_key == key else None
 
 
-def store(key: str, obj: Any) -> None:
+def store(key: str, obj: Any, kind: str = "rulebase") -> None:
     """Store atomically (written beside, then renamed); a cache that cannot be written is skipped."""
     import tempfile  # only when storing (it imports random)
 
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".rulebase-")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{kind}-")
         with os.fdopen(fd, "wb") as f:
             pickle.dump((key, obj), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"rulebase-{key[:32]}.pickle")
+        os.replace(tmp, folder / f"{kind}-{key[:32]}.pickle")
     except OSError:
         pass
 

@@ -13,10 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import holidays
+from typing import Any
 
 HOLD_LIMIT = dt.timedelta(hours=48)
 BASIS = "8 C.F.R. § 287.7(d)"
@@ -29,7 +26,7 @@ class HoldLimit:
     excluded_days: tuple[tuple[dt.date, str], ...]
 
 
-def _excluded(day: dt.date, federal: holidays.HolidayBase) -> str | None:
+def _excluded(day: dt.date, federal: dict[dt.date, str]) -> str | None:
     if day.weekday() == 5:
         return "Saturday"
     if day.weekday() == 6:
@@ -38,13 +35,32 @@ def _excluded(day: dt.date, federal: holidays.HolidayBase) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _federal_holidays(year: int) -> holidays.HolidayBase:
-    """The federal holidays of `year` and the next (a hold may run into January): built once per year.
+def _federal_holidays(year: int) -> dict[dt.date, str]:
+    """The federal holidays of `year` and the next (a hold may run into January, never further:
+    48 hours and the weekend and holidays within them), each date with its name as `holidays`
+    gives it. Built once per year by that library and kept in the user cache (`cache`), keyed
+    by the installed `holidays` distribution: importing it and building a year took about
+    150 ms, half of a `run` of a scenario with a release time (measured)."""
+    from policyengine import cache
 
-    `holidays` is imported here, on first use: most commands never need it."""
+    stamp = cache.distribution_stamp("holidays") if cache.enabled() else None
+    key = cache.derived_key("US federal holidays", stamp) if stamp else None
+    stored = cache.load(key, "holidays") if key else None
+    years: dict[int, dict[dt.date, str]] = stored if isinstance(stored, dict) else {}
+    table = years.get(year)
+    if table is None:
+        table = built_federal_holidays(year)
+        if key:
+            cache.store(key, {**years, year: table}, "holidays")
+    return table
+
+
+def built_federal_holidays(year: int) -> dict[dt.date, str]:
+    """The table `_federal_holidays` keeps, from the `holidays` library itself (imported here:
+    most commands never need it)."""
     import holidays
 
-    return holidays.country_holidays("US", years=range(year, year + 2))
+    return dict(holidays.country_holidays("US", years=range(year, year + 2)).items())
 
 
 @lru_cache(maxsize=65536)
