@@ -1745,3 +1745,32 @@ def test_a_work_directory_another_version_made_is_refused_as_such(rulebase, tmp_
     capsys.readouterr()
     assert _batch(str(source), "--out", str(out), *args) == 2
     assert "holds an interrupted run of another version of policyengine; remove it" in capsys.readouterr().err
+
+
+def test_a_warm_batch_imports_neither_pydantic_nor_holidays(tmp_path):
+    """A batch process's start (paid by each worker too): with the caches warm, the rules come
+    from the rulebase cache and the 48-hour reference from the stored holiday table, so neither
+    pydantic (the file models) nor `holidays` is imported; the output is the cold run's."""
+    records = tmp_path / "records.csv"
+    records.write_text(
+        "id,date,agency,place.county,person.custody,immigration.detainer,time\n"
+        "a,2024-12-31,county_jail,Hennepin,pretrial,I-247A,17:00\n"
+        "b,2019-07-03,doc,Ramsey,serving_sentence,I-247A,09:30\n"
+    )
+    code = (
+        "import sys\n"
+        "from policyengine.cli import main\n"
+        f"status = main(['batch', {str(records)!r}, '--out', sys.argv[1], '--workers', '1'])\n"
+        "print('pydantic' in sys.modules, 'holidays' in sys.modules, status, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "POLICYENGINE_CACHE_DIR": str(tmp_path / "cache"), "POLICYENGINE_CACHE": "1"}
+    argv = [sys.executable, "-c", code]
+    runs = [
+        subprocess.run([*argv, str(tmp_path / f"out-{k}.csv")], capture_output=True, text=True, env=env)
+        for k in ("cold", "warm")
+    ]
+    assert [r.stderr.strip().splitlines()[-1] for r in runs] == ["True True 0", "False False 0"], runs[1].stderr
+    assert "2 rows read, 2 written, 0 in the errors file" in runs[1].stderr
+    cold, warm = ((tmp_path / f"out-{k}.csv").read_text() for k in ("cold", "warm"))
+    assert warm == cold
+    assert "2025-01-03T17:00" in warm  # the 48-hour reference, New Year's Day not counted
