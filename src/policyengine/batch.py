@@ -718,7 +718,7 @@ class _Column:
         import pyarrow as pa
 
         if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+            column = column.combine_chunks() if column.num_chunks else pa.nulls(0, column.type)
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
         if pa.types.is_nested(column.type):  # lists, structs, maps: checked value by value, as in JSON
@@ -737,13 +737,13 @@ class _Column:
     def encoded(self) -> tuple[Any, list[Any]]:
         """(codes, distinct values): row i holds distinct value codes[i]."""
         if self._encoded is None:
-            import numpy as np
-
             if self.arrow is not None:
                 import pyarrow.compute as pc
 
+                from policyengine.arrays import numpy_ints
+
                 enc = pc.dictionary_encode(self.arrow, null_encoding="encode")
-                codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+                codes = numpy_ints(enc.indices)
                 self._encoded = (codes, enc.dictionary.to_pylist())
             else:
                 self._encoded = _encode_list(self.list or [])
@@ -1065,6 +1065,8 @@ class _Columnar:
         import numpy as np
         import pyarrow as pa
 
+        from policyengine.arrays import bools, ints, text, texts
+
         batch = self.batch
         names = list(columns)
         batch.check_columns(names)
@@ -1235,28 +1237,27 @@ class _Columnar:
         # the output, column by column
         columns_out: dict[str, Any] = {}
         if id_col is None:
-            columns_out[ID] = pa.array(rows + first_row, pa.int64()).cast(pa.string())
+            columns_out[ID] = ints(rows + first_row).cast(pa.string())
         elif id_col.arrow is not None and pa.types.is_string(id_col.arrow.type):
-            columns_out[ID] = id_col.arrow.take(pa.array(rows, pa.int64()))
+            columns_out[ID] = id_col.arrow.take(ints(rows))
         else:
             i_codes, i_distinct = id_col.encoded
-            texts = pa.array([None if v is None else str(v) for v in i_distinct], pa.string())
-            columns_out[ID] = texts.take(pa.array(i_codes[rows], pa.int64()))
+            columns_out[ID] = texts([None if v is None else str(v) for v in i_distinct]).take(ints(i_codes[rows]))
         if id_col is not None:  # a record without an id (empty, null, absent from a JSON line): its row number
             import pyarrow.compute as pc
 
             given = columns_out[ID]
-            blank = pc.fill_null(pc.equal(given, ""), True)
+            blank = pc.fill_null(pc.equal(given, text("")), bools([True])[0])
             if pc.any(blank).as_py():
-                numbers = pa.array(rows + first_row, pa.int64()).cast(pa.string())
+                numbers = ints(rows + first_row).cast(pa.string())
                 columns_out[ID] = pc.if_else(blank, numbers, given)
 
         # columns of few distinct values are dictionary arrays: row indices into their values
         def coded(indices: Any, values: Sequence[str | None]) -> Any:
-            text = ["" if v is None else v for v in values]  # None only where no row points (a bad date)
+            shown = ["" if v is None else v for v in values]  # None only where no row points (a bad date)
             if not isinstance(indices, pa.Array):
-                indices = pa.array(indices, pa.int32())
-            return pa.DictionaryArray.from_arrays(indices, pa.array(text, pa.string()))
+                indices = ints(indices, pa.int32())
+            return pa.DictionaryArray.from_arrays(indices, texts(shown))
 
         columns_out["date"] = coded(d_codes[rows], d_iso)
         county_of = b_county[inverse[rows]]
@@ -1265,7 +1266,7 @@ class _Columnar:
         local = local.reshape(-1)
         picked = [batch.out_rows[o] for o in used.tolist()]
         case_cols = ["agency", *(f"{a}.{f}" for a in batch.actions for f in ROW_FIELDS)]
-        local_indices = pa.array(local, pa.int32())  # one array of indices for all the case columns
+        local_indices = ints(local, pa.int32())  # one array of indices for all the case columns
         for j, name in enumerate(case_cols):
             columns_out[name] = coded(local_indices, [r[j] for r in picked])
         columns_out[HOLD_LIMIT] = limits if limits is not None else pa.nulls(len(rows), pa.string())
@@ -1334,23 +1335,24 @@ class _HoldLimits:
         """The `federal_hold_limit` column: rows where `needs` is true get the limit of their
         day (`days[day_codes]`) and release time (`times[time_codes]`, HH:MM); the others null."""
         import numpy as np
-        import pyarrow as pa
         import pyarrow.compute as pc
 
+        from policyengine.arrays import bools, ints, text, texts
+
         per_day = [self.day(d) if d is not None else ("", "", True) for d in days]
-        at_midnight = pa.array([p[0] for p in per_day], pa.string())
-        second_day = pa.array([p[1] + "T" for p in per_day], pa.string())
+        at_midnight = texts([p[0] for p in per_day])
+        second_day = texts([p[1] + "T" for p in per_day])
         fixed = np.asarray([p[2] for p in per_day], dtype=bool)
         hhmm = [t if t is not None else "" for t in times]
         is_midnight = np.asarray([t == "00:00" for t in hhmm], dtype=bool)
         rows = np.nonzero(needs)[0]
-        d, t = pa.array(day_codes[rows], pa.int64()), time_codes[rows]
-        one = pa.array(fixed[day_codes[rows]] | is_midnight[t], pa.bool_())
-        joined = pc.binary_join_element_wise(second_day.take(d), pa.array(hhmm, pa.string()).take(pa.array(t)), "")
+        d, t = ints(day_codes[rows]), time_codes[rows]
+        one = bools(fixed[day_codes[rows]] | is_midnight[t])
+        joined = pc.binary_join_element_wise(second_day.take(d), texts(hhmm).take(ints(t)), text(""))
         values = pc.if_else(one, at_midnight.take(d), joined)
         # row i takes values[its rank among the rows that need it]; the others are null
         rank = np.cumsum(needs) - 1
-        return values.take(pa.array(np.where(needs, rank, 0), pa.int64(), mask=~np.asarray(needs, dtype=bool)))
+        return values.take(ints(np.where(needs, rank, 0), valid=needs))
 
 
 @dataclass

@@ -410,6 +410,7 @@ def _in_place(batch: Any, placed: int, unread: dict[int, str], order: list[int],
     to the errors file."""
     import pyarrow as pa
 
+    from policyengine.arrays import texts
     from policyengine.batch import PROBLEM
 
     rows = 0 if batch is None else batch.num_rows
@@ -422,7 +423,7 @@ def _in_place(batch: Any, placed: int, unread: dict[int, str], order: list[int],
                 why.append(unread[number])
                 number, i = number + 1, i + 1
             nulls = [pa.nulls(len(why), pa.string()) for _ in header]
-            yield pa.RecordBatch.from_arrays([*nulls, pa.array(why, pa.string())], names=[*header, PROBLEM])
+            yield pa.RecordBatch.from_arrays([*nulls, texts(why)], names=[*header, PROBLEM])
         elif start < rows:
             take = rows - start if i == len(order) else min(rows - start, order[i] - number)
             yield batch if take == rows else batch.slice(start, take)
@@ -629,9 +630,12 @@ def _csv_column(column: Any, lead: str) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
-    cells = pc.binary_join_element_wise(lead, pc.fill_null(quoted, ""), "")
-    return cells.cast(pa.binary()).to_numpy(zero_copy_only=False)
+    from policyengine.arrays import numpy_objects, text
+
+    quote, empty = text('"'), text("")
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(column, '"', '""'), quote, empty)
+    cells = pc.binary_join_element_wise(text(lead), pc.fill_null(quoted, empty), empty)
+    return numpy_objects(cells.cast(pa.binary()))
 
 
 def _sharing(columns: list[Any], i: int) -> list[int]:
@@ -655,6 +659,8 @@ def _render(table: Any, cell: Any, sep: str, before: str, after: str, decided: A
     per row. The pieces are joined once, in row order."""
     import numpy as np
     import pyarrow as pa
+
+    from policyengine.arrays import numpy_ints
 
     n = table.num_rows
     if not n:
@@ -684,7 +690,7 @@ def _render(table: Any, cell: Any, sep: str, before: str, after: str, decided: A
                 (lead + sep.join(cell(names[j], v[k]) for j, v in zip(group, values, strict=True))).encode()
                 for k in range(min(len(v) for v in values))
             ]
-            pieces.append(np.asarray(rendered, dtype=object)[column.indices.to_numpy(zero_copy_only=False)])
+            pieces.append(np.asarray(rendered, dtype=object)[numpy_ints(column.indices)])
             i += len(group)
         elif cell is _csv_cell and pa.types.is_string(column.type):
             pieces.append(_csv_column(column, lead))
@@ -1101,7 +1107,8 @@ class _Output:
         schema = pa.schema([(c, pa.string()) for c in self.columns])
         with pq.ParquetWriter(tmp, schema) as writer:
             for k in range(chunks):
-                writer.write_table(pq.read_table(self.parts / f"{k:06d}.parquet").cast(schema))
+                # ParquetFile, not read_table: that goes through pyarrow.dataset, which imports pandas
+                writer.write_table(pq.ParquetFile(self.parts / f"{k:06d}.parquet").read().cast(schema))
         os.replace(tmp, out)
 
 
