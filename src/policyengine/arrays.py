@@ -48,14 +48,21 @@ def bools(values: Any) -> pa.Array:
 
 def texts(values: Sequence[str | None]) -> pa.Array:
     """Text values (None: null) as an Arrow string array (large_string past 2 GiB of text)."""
-    encoded = [b"" if v is None else v.encode() for v in values]
-    lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
-    total = int(lengths.sum())
-    kind, width = (pa.string(), np.int32) if total < 2**31 else (pa.large_string(), np.int64)
-    offsets = np.zeros(len(encoded) + 1, dtype=width)
+    n = len(values)
+    nulls = None in values
+    given = [v or "" for v in values] if nulls else values
+    joined = "".join(given)
+    data = joined.encode()
+    if len(data) == len(joined):  # ASCII (the common case): each character is one byte
+        lengths = np.fromiter(map(len, given), dtype=np.int64, count=n)
+    else:
+        encoded = [v.encode() for v in given]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
+    kind, width = (pa.string(), np.int32) if len(data) < 2**31 else (pa.large_string(), np.int64)
+    offsets = np.zeros(n + 1, dtype=width)
     np.cumsum(lengths, out=offsets[1:])
-    bitmap = _validity([v is not None for v in values], len(encoded)) if None in values else None
-    return pa.Array.from_buffers(kind, len(encoded), [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+    bitmap = _validity([v is not None for v in values], n) if nulls else None
+    return pa.Array.from_buffers(kind, n, [bitmap, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def text(value: str) -> pa.Scalar:
