@@ -50,7 +50,7 @@ def texts(values: Sequence[str | None]) -> pa.Array:
     """Text values (None: null) as an Arrow string array (large_string past 2 GiB of text)."""
     n = len(values)
     nulls = None in values
-    given = [v or "" for v in values] if nulls else values
+    given: Sequence[str] = [v or "" for v in values] if nulls else values  # type: ignore[assignment]
     joined = "".join(given)
     data = joined.encode()
     if len(data) == len(joined):  # ASCII (the common case): each character is one byte
