@@ -26,6 +26,16 @@ def test_ints_are_pyarrows_own(values, kind, data):
     assert arrays.ints(values).equals(pa.array(values, pa.int64()))
 
 
+def test_ints_refuse_what_does_not_fit_as_pyarrow_does():
+    too_big = np.asarray([1, 2**31], dtype=np.int64)
+    with pytest.raises(OverflowError, match="int32"):
+        arrays.ints(too_big, pa.int32())
+    with pytest.raises(pa.ArrowInvalid):
+        pa.array(too_big, pa.int32())
+    assert arrays.ints(too_big).to_pylist() == [1, 2**31]
+    assert arrays.ints(np.asarray([], dtype=np.int64), pa.int32()).to_pylist() == []
+
+
 @given(st.lists(st.booleans(), max_size=70))
 def test_bools_are_pyarrows_own(values):
     built = arrays.bools(np.asarray(values, dtype=bool))

@@ -33,9 +33,15 @@ def ints(values: Any, kind: Any = None, valid: Any = None) -> pa.Array:
     """The integers of `values` (a numpy array or a sequence) as an Arrow array of `kind` (a
     signed integer type, int64 unless given); with `valid`, null where it is false."""
     kind = kind or pa.int64()
-    data = np.ascontiguousarray(values, dtype=np.dtype(f"int{kind.bit_width}"))
-    if data.ndim != 1:
+    width = np.dtype(f"int{kind.bit_width}")
+    given = np.asarray(values)
+    if given.ndim != 1:
         raise ValueError("one-dimensional values only")
+    if len(given) and given.dtype.kind in "iu" and given.dtype.itemsize > width.itemsize:
+        low, high = int(given.min()), int(given.max())
+        if low < np.iinfo(width).min or high > np.iinfo(width).max:  # as pa.array refuses, not numpy's wrap-around
+            raise OverflowError(f"values from {low} to {high} do not fit {kind}")
+    data = np.ascontiguousarray(given, dtype=width)
     bitmap = None if valid is None else _validity(valid, len(data))
     return pa.Array.from_buffers(kind, len(data), [bitmap, pa.py_buffer(data)])
 
