@@ -86,12 +86,11 @@ def _empty(columns: list[str]) -> Any:
 CSV_PARTITION = "16MB"
 
 
-def _read(path: str, whole: bool = False) -> tuple[Any, list[int] | None]:
-    """The input as a Dask dataframe, and each partition's number of records where reading it
-    counted them already (JSON Lines)."""
+def _read(path: str, fmt: str, whole: bool = False) -> tuple[Any, list[int] | None]:
+    """The input (of format `fmt`, `cli.batch._format`) as a Dask dataframe, and each
+    partition's number of records where reading it counted them already (JSON Lines)."""
     import dask.dataframe as dd
 
-    fmt = _format(path, "INPUT")  # a file of another kind: what to do with it
     if fmt == "csv":
         return _read_csv(path, whole), None
     if fmt == "parquet":
@@ -251,19 +250,19 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
             client = Client(args.dask)
         except (ValueError, OSError) as exc:  # not an address, or no scheduler there (a timeout)
             raise InputError.at("--dask", None, f"cannot reach a Dask scheduler at '{args.dask}': {exc}") from None
-    fmt = _format(args.input, "INPUT")
+    fmt = _format(args.input, "INPUT")  # a file of another kind: what to do with it
     try:
-        frame, counted = _read(args.input)
+        frame, counted = _read(args.input, fmt)
         batch.check_columns(list(frame.columns), args.input)
         if fmt != "jsonl":  # every column known
             batch.check_mapped_columns(list(frame.columns), args.input)
         try:
-            lengths = counted if counted is not None else _lengths(frame, args.input)
+            lengths = counted if counted is not None else _lengths(frame, args.input, fmt)
         except InputError as exc:
             if fmt != "csv" or frame.npartitions == 1:
                 raise
-            frame, _ = _read(args.input, whole=True)
-            lengths = _lengths(frame, args.input)  # a file that does not parse whole is the error
+            frame, _ = _read(args.input, fmt, whole=True)
+            lengths = _lengths(frame, args.input, fmt)  # a file that does not parse whole is the error
             print(
                 f"{args.input}: read as one partition: cut in partitions of {CSV_PARTITION} it did not parse"
                 f" ({exc.problems[0].message.removeprefix('cannot read CSV: ')}), as when a cut falls in a"
@@ -287,14 +286,14 @@ def run_dask(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
-def _lengths(frame: Any, path: str) -> list[int]:
+def _lengths(frame: Any, path: str, fmt: str) -> list[int]:
     """Each partition's number of records (every partition is read and parsed here)."""
     try:
         return list(frame.map_partitions(len).compute().tolist())
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
     except ValueError as exc:  # pyarrow's ArrowInvalid is one (JSON Lines are counted as they are read)
-        if _format(path, "INPUT") != "parquet":
+        if fmt != "parquet":
             raise
         raise _unreadable(path, exc) from None
 

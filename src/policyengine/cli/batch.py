@@ -1361,13 +1361,11 @@ def _write_errors(path: Path, errors: list[list[Any]]) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        from policyengine.arrays import ints, texts
+
         rows, ids, messages = zip(*errors, strict=True) if errors else ((), (), ())
         table = pa.table(
-            {
-                "row": pa.array(rows, pa.int64()),
-                "id": pa.array([None if i is None else str(i) for i in ids], pa.string()),
-                "error": pa.array(messages, pa.string()),
-            }
+            {"row": ints(rows), "id": texts([None if i is None else str(i) for i in ids]), "error": texts(messages)}
         )
         pq.write_table(table, tmp)
         os.replace(tmp, path)
