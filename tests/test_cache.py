@@ -166,6 +166,20 @@ def test_a_bad_holiday_cache_file_is_ignored_and_replaced(holiday_cache, content
     assert path.read_bytes() != content
 
 
+@pytest.mark.parametrize("table", ["not a table", {dt.date(2024, 7, 4): 7}, {"2024-07-04": "Independence Day"}])
+def test_a_holiday_cache_file_of_the_right_key_with_the_wrong_contents_is_rebuilt(holiday_cache, table):
+    """A file under the right key whose table is not dates and names (edited, or written by a
+    broken version) is not trusted: the table is built again, not a traceback."""
+    from policyengine import deadline
+
+    good = deadline._federal_holidays(2024)
+    (path,) = holiday_cache.glob("holidays-*.pickle")
+    key = cache.derived_key("US federal holidays", cache.distribution_stamp("holidays"))
+    path.write_bytes(pickle.dumps((key, {2024: table})))
+    deadline._federal_holidays.cache_clear()
+    assert deadline._federal_holidays(2024) == good
+
+
 def test_the_holiday_table_is_not_stored_when_the_cache_is_off(holiday_cache, monkeypatch):
     from policyengine import deadline
 

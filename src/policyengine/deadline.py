@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 HOLD_LIMIT = dt.timedelta(hours=48)
 BASIS = "8 C.F.R. § 287.7(d)"
@@ -48,11 +48,18 @@ def _federal_holidays(year: int) -> dict[dt.date, str]:
     stored = cache.load(key, "holidays") if key else None
     years: dict[int, dict[dt.date, str]] = stored if isinstance(stored, dict) else {}
     table = years.get(year)
-    if table is None:
+    if not _a_table(table):  # absent, or a file of the right key with the wrong contents: rebuilt
         table = built_federal_holidays(year)
         if key:
             cache.store(key, {**years, year: table}, "holidays")
     return table
+
+
+def _a_table(table: Any) -> TypeGuard[dict[dt.date, str]]:
+    """Whether a stored table is one `built_federal_holidays` makes: dates and their names."""
+    return isinstance(table, dict) and all(
+        type(day) is dt.date and isinstance(name, str) for day, name in table.items()
+    )
 
 
 def built_federal_holidays(year: int) -> dict[dt.date, str]:
