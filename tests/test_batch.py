@@ -1776,3 +1776,112 @@ def test_a_warm_batch_imports_neither_pydantic_nor_holidays_nor_pandas(tmp_path)
     cold, warm = ((tmp_path / f"out-{k}.csv").read_text() for k in ("cold", "warm"))
     assert warm == cold
     assert "2025-01-03T17:00" in warm  # the 48-hour reference, New Year's Day not counted
+
+
+def test_a_chunk_goes_to_a_worker_through_an_arrow_file_it_maps(tmp_path):
+    """With several workers a chunk is not pickled through an inbox: the reading process writes
+    it as an Arrow file, the worker maps it (the same table, its batches and a bad row's
+    problem column too) and removes the file."""
+    from policyengine.cli.batch import _chunk_file, _mapped_chunk, read_chunks
+
+    source = tmp_path / "records.csv"
+    source.write_text(
+        "id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n2,2026-02-10,county_jail\n"
+        "3,2026-02-11,county_jail,Ramsey\n",
+        encoding="utf-8",
+    )
+    (table,) = list(read_chunks(source, "csv", 10))
+    assert table.num_rows == 3 and "__problem__" in table.column_names  # row 2 has too few cells
+    assert table.column("__problem__").null_count == 2
+    path = _chunk_file(table, tmp_path / "000000.chunk.arrow")
+    assert Path(path).exists() and not Path(path + ".tmp").exists()
+    mapped = _mapped_chunk(path)
+    assert not Path(path).exists()
+    assert mapped.equals(table) and mapped.schema == table.schema
+    assert [b.num_rows for b in mapped.to_batches()] == [b.num_rows for b in table.to_batches()]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_chunk_held_in_memory_or_in_a_part_file_is_written_the_same(rulebase, tmp_path, monkeypatch, fmt):
+    """A worker renders a chunk and keeps it until the reading process places it in the output;
+    in memory, or in a part file where it holds one already. Both give the bytes one worker
+    writes for that chunk, at the offset given, whether or not the system copies files itself
+    (copy_file_range)."""
+    import io
+
+    from policyengine.cli import batch as cli_batch
+
+    source = tmp_path / "records.csv"
+    write_csv(source, rulebase, 300, seed=4, bad=0.02)
+    (table,) = list(cli_batch.read_chunks(source, "csv", 1000))
+
+    def rendered(in_memory: bool) -> tuple[dict[str, Any], Any]:
+        cli_batch.Worker.batch = Batch(rulebase, "reference")
+        cli_batch.Worker.fragments = {}
+        steps = cli_batch.Worker.batch.chunk_steps(table, 1, dictionary=True)
+        wanted = next(steps)
+        found = [cli_batch.Worker.batch._case(w.code, w.facts, w.day) for w in wanted]
+        return cli_batch._finish(0, steps, found, len(wanted), str(tmp_path), fmt, in_memory)
+
+    cli_batch.Worker.batch = Batch(rulebase, "reference")
+    cli_batch.Worker.fragments = {}
+    one = io.BytesIO()
+    result = cli_batch.Worker.batch.evaluate_arrow(table, 1, dictionary=True)
+    cli_batch.Worker.write(result.table, result.outs, fmt, one)
+    assert result.errors and one.getvalue().count(b"\n") == 300 - len(result.errors)  # bad rows: the errors file
+
+    record, pieces = rendered(True)
+    assert isinstance(pieces, list) and b"".join(pieces) == one.getvalue()
+    assert record["size"] == len(one.getvalue()) and record["rows"] == 300
+
+    def placed(copy: Any) -> bytes:
+        record, part = rendered(False)
+        assert isinstance(part, str) and Path(part).read_bytes() == one.getvalue()
+        assert record["size"] == len(one.getvalue())
+        out = tmp_path / f"out.{fmt}"
+        out.write_bytes(b"HEAD\n")
+        if copy is None:
+            monkeypatch.delattr(os, "copy_file_range", raising=False)
+        elif copy is not True:
+            monkeypatch.setattr(os, "copy_file_range", copy)
+        fd = os.open(out, os.O_WRONLY)
+        try:
+            cli_batch._copy_into(part, fd, 5)
+        finally:
+            os.close(fd)
+            monkeypatch.undo()
+        assert not Path(part).exists()
+        return out.read_bytes()
+
+    def refused(*args: Any) -> int:
+        raise OSError(18, "Invalid cross-device link")
+
+    for copy in (True, refused, None):
+        assert placed(copy) == b"HEAD\n" + one.getvalue()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs a file size limit (POSIX)")
+def test_a_file_the_system_refuses_a_worker_is_a_one_line_error(rulebase, tmp_path):
+    """A worker writes the chunks it rendered into the output itself; when the system refuses
+    (here a file size limit: the output cannot grow past 64 KiB), the batch ends with one line
+    naming the error, exit 2, no traceback, and no worker left running."""
+    source = tmp_path / "records.csv"
+    write_csv(source, rulebase, 600, seed=6)
+    script = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))\n"
+        "from policyengine.cli import main\n"
+        "sys.exit(main(['batch', sys.argv[1], '--out', sys.argv[2], '--workers', '2', '--chunk-size', '100',"
+        " '--engine', 'reference']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(source), str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "policyengine: error: File too large"
+    assert not (tmp_path / "o.csv").exists()

@@ -772,12 +772,15 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
     routed to one process by `batch.owner` (so each is evaluated once in the whole run).
 
     Its inbox (`inboxes[index]`) holds, in any order: ("chunk", number, first_row, data, parts,
-    fmt) from the parent: evaluate the cases of the chunk this process owns, and ask their
-    owners for the others; ("ask", number, asker, cases) from another worker: evaluate cases its
-    chunk needs, and answer; ("answer", number, answers, evaluated): answers a chunk waited for;
-    with the last of them, finish it, write its part file and tell the parent ("done"); None,
-    from the parent: stop. Nothing here waits for another process but for its next message. It
-    ends at once when the parent is gone (`_end_with_parent`)."""
+    fmt) from the parent (`data` the path of an Arrow file, `_chunk_file`, or JSON Lines columns):
+    evaluate the cases of the chunk this process owns, and ask their owners for the others;
+    ("ask", number, asker, cases) from another worker: evaluate cases its chunk needs, and
+    answer; ("answer", number, answers, evaluated): answers a chunk waited for; with the last of
+    them, finish it: render it (kept until placed, or a Parquet part file) and tell the parent
+    ("done", with its size); ("write", number, offset, path) from the parent: write that chunk
+    into the output at `offset` ("written"); None, from the parent: stop. Nothing here waits for
+    another process but for its next message. It ends at once when the parent is gone
+    (`_end_with_parent`)."""
     _end_with_parent(lifeline)
     try:
         import queue
@@ -796,6 +799,32 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
         waiting: dict[int, list[Any]] = {}
         pending: deque[Any] = deque()  # messages taken from the inbox early (by `pump`), in order
         answered = [0]  # cases this process evaluated for another's asks
+        # chunks rendered, until the parent says where they go: in memory, or (where this process
+        # holds one already) in a part file, so it never holds more than one chunk's text
+        held: dict[int, list[bytes] | str] = {}
+        output: list[int] = []  # the output file, opened for writing at its first "write"
+
+        def finished(number: int, chunk: tuple[dict[str, Any], list[bytes] | str | None]) -> None:
+            record, rendered = chunk
+            if rendered is not None:
+                held[number] = rendered
+            outbox.put(("done", number, record))
+
+        def write(message: tuple[Any, ...]) -> None:
+            """Write a chunk rendered here into the output, where the parent placed it."""
+            _, number, offset, path = message
+            if not output:
+                output.append(os.open(path, os.O_WRONLY))
+            rendered = held.pop(number)
+            if isinstance(rendered, str):
+                _copy_into(rendered, output[0], offset)
+            else:
+                for piece in rendered:
+                    view = memoryview(piece)
+                    while view:
+                        n = os.pwrite(output[0], view, offset)
+                        view, offset = view[n:], offset + n
+            outbox.put(("written", number))
 
         def answer(message: tuple[Any, ...]) -> None:
             before = batch.evaluated
@@ -813,6 +842,8 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
                     return
                 if message is not None and message[0] == "ask":
                     answer(message)
+                elif message is not None and message[0] == "write":
+                    write(message)
                 else:
                     pending.append(message)
 
@@ -823,6 +854,8 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
             kind, number = message[0], message[1]
             if kind == "chunk":
                 _, _, first_row, data, parts, fmt = message
+                if isinstance(data, str):
+                    data = _mapped_chunk(data)
                 steps = batch.chunk_steps(data, first_row, dictionary=True)
                 wanted = next(steps)
                 found: list[Any] = [None] * len(wanted)
@@ -847,9 +880,11 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
                     waiting[number] = [steps, wanted, found, len(asked), own, parts, fmt]
                 else:
                     pump()
-                    outbox.put(("done", number, _finish(number, steps, found, own, parts, fmt)))
+                    finished(number, _finish(number, steps, found, own, parts, fmt, not held))
             elif kind == "ask":
                 answer(message)
+            elif kind == "write":
+                write(message)
             else:  # "answer"
                 chunk = waiting[number]
                 steps, wanted, found = chunk[0], chunk[1], chunk[2]
@@ -860,7 +895,11 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
                 if not chunk[3]:
                     del waiting[number]
                     pump()
-                    outbox.put(("done", number, _finish(number, steps, found, chunk[4], chunk[5], chunk[6])))
+                    finished(number, _finish(number, steps, found, chunk[4], chunk[5], chunk[6], not held))
+        if output:
+            os.close(output[0])
+    except OSError as exc:  # the system refused a file (no space left): the parent says so in one line
+        outbox.put(("refused", -1, exc))
     except BaseException:  # the parent raises it: a worker never dies silently
         import traceback
 
@@ -888,26 +927,108 @@ def _end_with_parent(lifeline: Any) -> None:
     threading.Thread(target=wait, name="policyengine-lifeline", daemon=True).start()
 
 
-def _finish(number: int, steps: Any, found: list[int], evaluated: int, parts: str, fmt: str) -> dict[str, Any]:
-    """The rest of a chunk once every case's answer is found: its output to a part file; its record."""
+class _Pieces(io.RawIOBase):
+    """A binary sink that keeps what is written to it, piece by piece (not joined: the output of
+    a chunk is tens of megabytes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pieces: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        piece = bytes(data)
+        self.pieces.append(piece)
+        self.size += len(piece)
+        return len(piece)
+
+
+def _finish(
+    number: int, steps: Any, found: list[int], evaluated: int, parts: str, fmt: str, in_memory: bool
+) -> tuple[dict[str, Any], list[bytes] | str | None]:
+    """The rest of a chunk once every case's answer is found: its record, and its output.
+
+    CSV and JSON Lines are kept, rendered (`in_memory`) or in a part file, until the parent
+    places the chunk in the output (`_Workers.place`) and this process writes it there. Parquet
+    goes to a part file of its own, which the parent joins."""
     try:
         steps.send(found)
     except StopIteration as done:
         result = done.value
     else:
         raise AssertionError("a chunk's steps end after its cases are found")
+    record = {**Worker.record(number, result), "cases": evaluated}
+    if fmt != "parquet" and in_memory:
+        sink = _Pieces()
+        Worker.write(result.table, result.outs, fmt, sink)
+        return {**record, "size": sink.size}, sink.pieces
     part = Path(parts) / f"{number:06d}.part.{fmt}"
     tmp = part.with_name(part.name + ".tmp")
     with open(tmp, "wb") as f:
         Worker.write(result.table, result.outs, fmt, f)
+        size = f.tell()
     os.replace(tmp, part)
-    return {**Worker.record(number, result), "cases": evaluated}
+    return (record, None) if fmt == "parquet" else ({**record, "size": size}, str(part))
+
+
+def _copy_into(part: str, out: int, offset: int) -> None:
+    """Copy a part file into the output at `offset` (in the kernel where it can), then remove it."""
+    with open(part, "rb") as src:
+        size, done = os.fstat(src.fileno()).st_size, 0
+        try:
+            while done < size:
+                n = os.copy_file_range(src.fileno(), out, size - done, done, offset + done)
+                if n == 0:
+                    break
+                done += n
+        except (AttributeError, OSError):  # no copy_file_range here, or not between these files
+            pass
+        src.seek(done)
+        while done < size:
+            block = src.read(min(size - done, 1 << 22))
+            view = memoryview(block)
+            while view:
+                n = os.pwrite(out, view, offset + done)
+                view, done = view[n:], done + n
+    os.unlink(part)
+
+
+def _chunk_file(table: Any, path: Path) -> str:
+    """Write a chunk's Arrow table for a worker to map (`_mapped_chunk`); its path.
+
+    A chunk sent through a worker's inbox is pickled, written to a pipe, read and unpickled:
+    about 1 s of CPU for the 1,000,000-record benchmark (docs/performance.md). Written once
+    as an Arrow IPC file, it is read back without a copy."""
+    import pyarrow as pa
+
+    tmp = path.with_name(path.name + ".tmp")
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    os.replace(tmp, path)
+    return str(path)
+
+
+def _mapped_chunk(path: str) -> Any:
+    """The chunk `_chunk_file` wrote, mapped into memory (the file itself removed: the mapping
+    lasts as long as the table)."""
+    import pyarrow as pa
+
+    with pa.memory_map(path) as source:
+        table = pa.ipc.open_file(source).read_all()
+    os.unlink(path)
+    return table
 
 
 class _Workers:
     """`--workers N` processes (from a `forkserver`), each with its own inbox; the parent hands
     out chunks (to the process with the fewest in hand) and collects finished chunks. The
     workers ask each other for the cases routed to them, directly, in each other's inboxes.
+    Nothing large goes through an inbox: a chunk is read from an Arrow file in the work
+    directory, and each worker writes the chunks it rendered into the output itself, once the
+    parent has placed them there in input order (`place`).
 
     The processes are started in a thread: the parent goes on loading the rules and reading the
     first chunks meanwhile (starting the forkserver and its imports takes half a second)."""
@@ -944,15 +1065,23 @@ class _Workers:
         self.in_hand = [0] * n
         self.worker_of: dict[int, int] = {}
         self.finished: dict[int, dict[str, Any]] = {}
+        self.holder: dict[int, int] = {}  # chunk -> the worker holding its rendered output
+        self.wrote: set[int] = set()  # chunks their workers have written into the output
+        # chunks handed out and not yet in the output (evaluated, or rendered and held): it
+        # bounds the rendered output the workers hold, whatever order they finish in
+        self.outstanding = 0
 
     @property
     def busy(self) -> int:
-        return sum(self.in_hand)
+        return self.outstanding
 
     def submit(self, number: int, first_row: int, data: Any, parts: Path, fmt: str) -> None:
         k = min(range(len(self.in_hand)), key=self.in_hand.__getitem__)
         self.in_hand[k] += 1
+        self.outstanding += 1
         self.worker_of[number] = k
+        if not isinstance(data, dict):  # Arrow: through a file, not the inbox (see `_chunk_file`)
+            data = _chunk_file(data, parts / f"{number:06d}.chunk.arrow")
         self.inboxes[k].put(("chunk", number, first_row, data, str(parts), fmt))
 
     def receive(self) -> None:
@@ -972,8 +1101,23 @@ class _Workers:
                     raise RuntimeError("a batch worker process died") from None
         if kind == "error":
             raise RuntimeError(f"a batch worker failed:\n{rest[0]}")
+        if kind == "refused":
+            raise rest[0]
+        if kind == "written":
+            self.wrote.add(number)
+            self.outstanding -= 1
+            return
         self.finished[number] = rest[0]  # "done"
-        self.in_hand[self.worker_of.pop(number)] -= 1
+        k = self.worker_of.pop(number)
+        self.in_hand[k] -= 1
+        if "size" in rest[0]:  # rendered, held by the worker until placed
+            self.holder[number] = k
+        else:  # in a part file of its own
+            self.outstanding -= 1
+
+    def place(self, number: int, offset: int, path: Path) -> None:
+        """Tell the worker holding chunk `number` rendered to write it at `offset` of the output."""
+        self.inboxes[self.holder.pop(number)].put(("write", number, offset, str(path)))
 
     def close(self, clean: bool) -> None:
         self.starter.join()
@@ -1040,14 +1184,16 @@ class _Output:
 
     CSV and JSON Lines go to one file (`OUTPUT.parts/output.EXT`); after each chunk its bytes are
     flushed to disk and the chunk's record is written (atomically) with the file's length, so a
-    resumed run cuts the file back to the last chunk recorded and goes on from there. Parquet
-    output goes to one part file per chunk, joined at the end.
+    resumed run cuts the file back to the last chunk recorded and goes on from there. With
+    several workers, each writes the chunks it rendered into this file itself, where `place`
+    puts them. Parquet output goes to one part file per chunk, joined at the end.
     """
 
     def __init__(self, parts: Path, fmt: str, columns: list[str]) -> None:
         self.parts, self.fmt, self.columns = parts, fmt, columns
         self.file: Any = None
         self.path = parts / f"output.{fmt}"
+        self.end = 0  # the output's length once every chunk placed so far is written
 
     def open(self, end: int | None) -> None:
         if self.fmt == "parquet":
@@ -1060,6 +1206,14 @@ class _Output:
         else:
             self.file.truncate(end)
             self.file.seek(end)
+        self.file.flush()  # the header on the file before a worker writes after it
+        self.end = self.file.tell()
+
+    def place(self, size: int) -> int:
+        """Where the next chunk, of `size` bytes, goes in the output (a worker writes it there)."""
+        offset = self.end
+        self.end += size
+        return offset
 
     def add(self, number: int, result: Any = None, part: Path | None = None) -> int | None:
         """Append one chunk (its evaluated Chunk, or its part file), handed to the system but not yet
@@ -1074,13 +1228,10 @@ class _Output:
                     write_table(result.table, self.fmt, f)
                 os.replace(tmp, final)
             return None
-        if part is not None:
-            _append(part, self.file)
-            part.unlink()
-        else:
-            Worker.write(result.table, result.outs, self.fmt, self.file)
+        Worker.write(result.table, result.outs, self.fmt, self.file)
         self.file.flush()
-        return int(self.file.tell())
+        self.end = int(self.file.tell())
+        return self.end
 
     def sync(self, number: int) -> None:
         """Put chunk `number` on disk, and every chunk added before it (called by `_Syncer`)."""
@@ -1110,25 +1261,6 @@ class _Output:
                 # ParquetFile, not read_table: that goes through pyarrow.dataset, which imports pandas
                 writer.write_table(pq.ParquetFile(self.parts / f"{k:06d}.parquet").read().cast(schema))
         os.replace(tmp, out)
-
-
-def _append(part: Path, out: Any) -> None:
-    """Append a worker's part file to the output, in the kernel where it can (sendfile)."""
-    out.flush()
-    with open(part, "rb") as src:
-        size, sent = os.fstat(src.fileno()).st_size, 0
-        try:
-            while sent < size:
-                n = os.sendfile(out.fileno(), src.fileno(), sent, size - sent)
-                if n == 0:
-                    break
-                sent += n
-        except (AttributeError, OSError):
-            pass
-        out.seek(0, os.SEEK_END)  # the descriptor moved on under the file object
-        if sent < size:
-            src.seek(sent)
-            shutil.copyfileobj(src, out, 1 << 22)
 
 
 def _last_end(parts: Path, chunks: int) -> int | None:
@@ -1254,25 +1386,39 @@ def _evaluate_into(
     syncer = _Syncer()
 
     def finish_chunk(number: int, done: dict[str, Any], result: Any = None, part: Path | None = None) -> None:
-        end = output.add(number, result, part)
-        record = json.dumps({**done, "end": end}).encode()
-        syncer.put(lambda: output.sync(number), parts / f"{number:06d}.done.json", record)
+        record(number, done, output.add(number, result, part))
+
+    def record(number: int, done: dict[str, Any], end: int | None) -> None:
+        data = json.dumps({**done, "end": end}).encode()
+        syncer.put(lambda: output.sync(number), parts / f"{number:06d}.done.json", data)
         tally(done)
 
     progress = _progress(source, in_fmt)
     first_row, number = 1, 0
     clean = False
     written = resumed  # the next chunk to finish, in input order
+    recorded = resumed  # with several workers writing CSV or JSON Lines: the next chunk to record done
+    placed: dict[int, tuple[dict[str, Any], int]] = {}  # chunk -> its record, and the output's end after it
 
     def finish_ready(wait_for: int) -> None:
         """Finish the chunks the workers are done with, in input order; wait while more than
-        `wait_for` are in their hands."""
-        nonlocal written
+        `wait_for` are handed out and not yet written."""
+        nonlocal written, recorded
         assert pool is not None
         while True:
             while written in pool.finished:
-                finish_chunk(written, pool.finished.pop(written), part=parts / f"{written:06d}.part.{out_fmt}")
+                done = pool.finished.pop(written)
+                if out_fmt == "parquet":
+                    finish_chunk(written, done, part=parts / f"{written:06d}.part.{out_fmt}")
+                    recorded += 1
+                else:  # the worker holding it writes it in place; recorded once written
+                    pool.place(written, output.place(done.pop("size")), output.path)
+                    placed[written] = (done, output.end)
                 written += 1
+            while recorded in pool.wrote:
+                pool.wrote.discard(recorded)
+                record(recorded, *placed.pop(recorded))
+                recorded += 1
             if pool.busy <= wait_for:
                 return
             pool.receive()
@@ -1296,7 +1442,7 @@ def _evaluate_into(
                     del result  # not kept while the next chunk is read and evaluated
                 else:
                     pool.submit(number, first_row, data, parts, out_fmt)
-                    finish_ready(2 * args.workers - 1)
+                    finish_ready(3 * args.workers - 1)
             progress.update(rows)
             first_row += rows
             number += 1
