@@ -1885,3 +1885,26 @@ def test_a_file_the_system_refuses_a_worker_is_a_one_line_error(rulebase, tmp_pa
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == "policyengine: error: File too large"
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_parquet_output_is_the_same_file_whatever_the_chunks_and_workers(rulebase, tmp_path, monkeypatch):
+    """Parquet output is cut in row groups of a fixed size, not one per chunk: the default chunk
+    size differs with --workers (25,000 rows with one worker, 50,000 with several), and the file
+    must be byte for byte the same either way. Here with row groups of 250 rows."""
+    import pyarrow.parquet as pq
+
+    from policyengine.cli import batch as cli_batch
+
+    monkeypatch.setattr(cli_batch, "PARQUET_ROW_GROUP", 250)
+    source = tmp_path / "records.csv"
+    write_csv(source, rulebase, 1_100, seed=12, bad=0.01)
+    outputs = []
+    for workers, size in (("1", "100"), ("1", "333"), ("2", "400"), ("1", "5000")):
+        out = tmp_path / f"out-{workers}-{size}.parquet"
+        assert _batch(str(source), "--out", str(out), "--workers", workers, "--chunk-size", size) == 0
+        outputs.append(out.read_bytes())
+    assert len(set(outputs)) == 1
+    written = pq.ParquetFile(tmp_path / "out-1-100.parquet")
+    groups = [written.metadata.row_group(i).num_rows for i in range(written.metadata.num_row_groups)]
+    assert groups[:-1] == [250] * (len(groups) - 1) and 0 < groups[-1] <= 250
+    assert sum(groups) == written.metadata.num_rows > 1_000

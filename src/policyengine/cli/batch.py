@@ -48,6 +48,9 @@ def _date(text: str) -> dt.date:
 #: workers are 10% slower with 25,000 (each chunk is sent to a process): they keep 50,000.
 CHUNK_ONE_WORKER = 25_000
 CHUNK_WORKERS = 50_000
+#: rows per row group of a Parquet output: fixed, so that the file's bytes do not depend on the
+#: chunks it was evaluated in (`--chunk-size`, whose default differs with `--workers`)
+PARQUET_ROW_GROUP = 25_000
 
 
 def _cores() -> int:
@@ -1276,10 +1279,23 @@ class _Output:
 
         tmp = out.with_name(out.name + ".tmp")
         schema = pa.schema([(c, pa.string()) for c in self.columns])
+        group = PARQUET_ROW_GROUP
+        pending: list[Any] = []  # rows read from the parts, not yet written
+        count = 0
         with pq.ParquetWriter(tmp, schema) as writer:
-            for k in range(chunks):
-                # ParquetFile, not read_table: that goes through pyarrow.dataset, which imports pandas
-                writer.write_table(pq.ParquetFile(self.parts / f"{k:06d}.parquet").read().cast(schema))
+            for k in range(chunks + 1):
+                if k < chunks:
+                    # ParquetFile, not read_table: that goes through pyarrow.dataset, which imports pandas
+                    pending.append(pq.ParquetFile(self.parts / f"{k:06d}.parquet").read().cast(schema))
+                    count += pending[-1].num_rows
+                while count >= group or (k == chunks and count):
+                    take = min(group, count)
+                    count -= take
+                    rows, pending = pa.concat_tables(pending), []
+                    writer.write_table(rows.slice(0, take), row_group_size=group)
+                    if count:  # (no name keeps rows written alive while the next part is read)
+                        pending.append(rows.slice(take))
+                    del rows
         os.replace(tmp, out)
 
 
