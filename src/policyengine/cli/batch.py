@@ -817,17 +817,20 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
         def write(message: tuple[Any, ...]) -> None:
             """Write a chunk rendered here into the output, where the parent placed it."""
             _, number, offset, path = message
-            if not output:
-                output.append(os.open(path, os.O_WRONLY))
             rendered = held.pop(number)
-            if isinstance(rendered, str):
-                _copy_into(rendered, output[0], offset)
-            else:
-                for piece in rendered:
-                    view = memoryview(piece)
-                    while view:
-                        n = os.pwrite(output[0], view, offset)
-                        view, offset = view[n:], offset + n
+            try:
+                if not output:
+                    output.append(os.open(path, os.O_WRONLY))
+                if isinstance(rendered, str):
+                    _copy_into(rendered, output[0], offset)
+                else:
+                    for piece in rendered:
+                        view = memoryview(piece)
+                        while view:
+                            n = os.pwrite(output[0], view, offset)
+                            view, offset = view[n:], offset + n
+            except OSError as exc:  # the file the system refused, named as `open` names it
+                raise OSError(exc.errno, exc.strerror, exc.filename or path) from None
             outbox.put(("written", number))
 
         def answer(message: tuple[Any, ...]) -> None:
@@ -990,9 +993,12 @@ def _finish(
         return {**record, "size": sink.size}, sink.pieces
     part = Path(parts) / f"{number:06d}.part.{fmt}"
     tmp = part.with_name(part.name + ".tmp")
-    with open(tmp, "wb") as f:
-        Worker.write(result.table, result.outs, fmt, f)
-        size = f.tell()
+    try:
+        with open(tmp, "wb") as f:
+            Worker.write(result.table, result.outs, fmt, f)
+            size = f.tell()
+    except OSError as exc:  # named: a write refused says no file of its own
+        raise OSError(exc.errno, exc.strerror, exc.filename or str(tmp)) from None
     os.replace(tmp, part)
     return (record, None) if fmt == "parquet" else ({**record, "size": size}, str(part))
 
