@@ -1864,7 +1864,7 @@ def test_a_chunk_held_in_memory_or_in_a_part_file_is_written_the_same(rulebase, 
 def test_a_file_the_system_refuses_a_worker_is_a_one_line_error(rulebase, tmp_path):
     """A worker writes the chunks it rendered into the output itself; when the system refuses
     (here a file size limit: the output cannot grow past 64 KiB), the batch ends with one line
-    naming the error, exit 2, no traceback, and no worker left running."""
+    naming the file and the error, exit 2, no traceback, and no output file."""
     source = tmp_path / "records.csv"
     write_csv(source, rulebase, 600, seed=6)
     script = (
