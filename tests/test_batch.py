@@ -1913,3 +1913,23 @@ def test_a_parquet_output_is_the_same_file_whatever_the_chunks_and_workers(ruleb
     groups = [written.metadata.row_group(i).num_rows for i in range(written.metadata.num_row_groups)]
     assert groups[:-1] == [250] * (len(groups) - 1) and 0 < groups[-1] <= 250
     assert sum(groups) == written.metadata.num_rows > 1_000
+
+
+def test_where_several_processes_cannot_run_one_worker_is_the_default_and_more_are_refused(
+    tmp_path, capsys, monkeypatch
+):
+    """Workers start from a forkserver and write with pwrite, which Windows lacks: there the
+    default is one worker, and --workers 2 is a one-line error saying so, before any work."""
+    from policyengine.cli import batch as cli_batch
+
+    assert cli_batch.several_processes() == (os.name == "posix")
+    monkeypatch.setattr(cli_batch, "several_processes", lambda: False)
+    assert cli_batch._cores() == 1
+    source = tmp_path / "records.csv"
+    source.write_text("id,date,agency,place.county\n1,2026-02-10,county_jail,Hennepin\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    assert _batch(str(source), "--out", str(out), "--workers", "2") == 2
+    err = capsys.readouterr().err
+    assert err == "--workers: error: 2 workers need a POSIX system (Linux, macOS); here use --workers 1\n"
+    assert not out.exists() and not (tmp_path / "o.csv.parts").exists()
+    assert _batch(str(source), "--out", str(out), "--workers", "1") == 0 and out.exists()

@@ -53,8 +53,17 @@ CHUNK_WORKERS = 50_000
 PARQUET_ROW_GROUP = 25_000
 
 
+def several_processes() -> bool:
+    """Whether `--workers` above 1 can run here: its workers start from a `forkserver` and write
+    into the output with `pwrite`, which POSIX systems have (Linux, macOS) and Windows has not."""
+    return os.name == "posix"
+
+
 def _cores() -> int:
-    """The cores this process may run on (a container or `taskset` may allow fewer than the machine has)."""
+    """The cores this process may run on (a container or `taskset` may allow fewer than the machine
+    has); 1 where several processes cannot run (`several_processes`)."""
+    if not several_processes():
+        return 1
     try:
         return len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # not on Linux
@@ -1320,6 +1329,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for option, value in (("--chunk-size", args.chunk_size), ("--workers", args.workers)):
         if value < 1:
             raise InputError.at(option, None, f"must be at least 1 (it is {value})")
+    if args.workers > 1 and not several_processes():
+        raise InputError.at(
+            "--workers", None, f"{args.workers} workers need a POSIX system (Linux, macOS); here use --workers 1"
+        )
     errors_path = Path(args.errors) if args.errors else out.with_name(out.name + ".errors.csv")
     _format(str(errors_path), "--errors")
     prepare_outputs(source, {"--out": out, "--errors": errors_path, "--summary": args.summary})
