@@ -834,10 +834,7 @@ def _worker(index: int, args: argparse.Namespace, inboxes: list[Any], outbox: An
                     _copy_into(rendered, output[0], offset)
                 else:
                     for piece in rendered:
-                        view = memoryview(piece)
-                        while view:
-                            n = os.pwrite(output[0], view, offset)
-                            view, offset = view[n:], offset + n
+                        offset = _pwrite_all(output[0], piece, offset)
             except OSError as exc:  # the file the system refused, named as `open` names it
                 raise OSError(exc.errno, exc.strerror, exc.filename or path) from None
             outbox.put(("written", number))
@@ -1027,11 +1024,17 @@ def _copy_into(part: str, out: int, offset: int) -> None:
         src.seek(done)
         while done < size:
             block = src.read(min(size - done, 1 << 22))
-            view = memoryview(block)
-            while view:
-                n = os.pwrite(out, view, offset + done)
-                view, done = view[n:], done + n
+            done = _pwrite_all(out, block, offset + done) - offset
     os.unlink(part)
+
+
+def _pwrite_all(out: int, data: bytes, offset: int) -> int:
+    """Write all of `data` at `offset` of the file `out` (a write may take only part); the offset after it."""
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(out, view, offset)
+        view, offset = view[n:], offset + n
+    return offset
 
 
 def _chunk_file(table: Any, path: Path) -> str:
